@@ -1,5 +1,6 @@
 import type { NodeId } from './clock.ts';
 import type { CoreStatus } from './core.ts';
+import type { ClientOp, ClientResult, Envelope } from './envelope.ts';
 import type { ClockFaults, LinkFaults } from './faults.ts';
 import type { TraceEvent } from './trace.ts';
 
@@ -22,6 +23,12 @@ export interface NodeConfig {
   dataDir: string;
   /** Interface to listen on; 127.0.0.1 unless the user says otherwise. */
   host: string;
+  /**
+   * Port to listen on; 0 = ephemeral. A restarted node asks for its previous port so that
+   * it comes back at the same address (peers' clients reconnect on their own); if that
+   * port is taken it falls back to an ephemeral one and the supervisor re-sends `peers`.
+   */
+  port: number;
   /** The lab's epoch: labTimeMs = epochNow − runStartEpochMs. */
   runStartEpochMs: number;
   protocol: { name: string; params: Record<string, unknown> };
@@ -64,3 +71,19 @@ export const CLIENT_REQUEST_EVENT = 'client-request';
 export const PEER_MESSAGE_EVENT = 'peer-message';
 export const PEER_HELLO_EVENT = 'peer-hello';
 export const HEARTBEAT_EVENT = 'heartbeat';
+
+/** The payload of a `client-request` envelope (envelope.type: any name, e.g. `client-request`). */
+export interface ClientRequestPayload {
+  requestId: string;
+  op: ClientOp;
+}
+
+/** The envelope type of a node's answer to a client request. */
+export const CLIENT_REPLY_TYPE = 'client-reply';
+
+/**
+ * What a node passes to a `client-request` acknowledgement: an envelope stamped with the
+ * node's clocks (payload = the result), with `requestId` and `result` repeated on top for
+ * convenience. A malformed request is answered with only `{ result: {type: 'fail', error} }`.
+ */
+export type ClientAck = Envelope<ClientResult> & { requestId: string; result: ClientResult };

@@ -20,7 +20,11 @@ export interface CoreContext {
   params: Readonly<Record<string, unknown>>;
 }
 
-/** What the host feeds a core. `nowMs` is the node's own clock (skewed, drifting). */
+/**
+ * What the host feeds a core. `nowMs` is the node's own clock (skewed, drifting). The host
+ * feeds `recover` first, exactly once per process start, before any other input; a
+ * `suspicion` input may repeat the current verdict, and a core ignores repeats.
+ */
 export type CoreInput =
   | { kind: 'recover'; nowMs: number; stable: ReadonlyMap<string, unknown> }
   | { kind: 'message'; nowMs: number; source: NodeId; type: string; payload: unknown }
@@ -28,7 +32,7 @@ export type CoreInput =
   | { kind: 'client'; nowMs: number; requestId: string; op: ClientOp }
   | { kind: 'suspicion'; nowMs: number; peer: NodeId; suspected: boolean };
 
-/** A stable-storage write. `value: undefined` deletes the key. Values are JSON. */
+/** A stable-storage write. `value: undefined` deletes the key. Values are JSON. A step's writes apply in order, in one transaction. */
 export interface StableWrite {
   key: string;
   value: unknown;
@@ -45,6 +49,7 @@ export interface Reply {
   result: ClientResult;
 }
 
+/** Setting a timer that is already set re-arms it: it fires once, `afterMs` after the latest set. */
 export type TimerCommand =
   | { kind: 'set'; timer: string; afterMs: number }
   | { kind: 'cancel'; timer: string };

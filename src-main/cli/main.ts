@@ -1,0 +1,193 @@
+// `distlab`: the lab from a terminal. `start` opens the desktop app, or the browser shell
+// where there is no display or no Electron binary; `web` serves the browser shell; `run`
+// plays a scenario headless and judges it; `export` turns a trace into another format;
+// `bench` measures the runtime. Exit codes: 0 success, 1 a check failed, 2 bad input.
+
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { resolveScenario, DEFAULT_SCENARIO, shippedScenarioNames } from '../scenario/scenario.ts';
+import { createLab, defaultDataRoot } from '../lab/lab.ts';
+import { runScenario, type ScenarioReport } from '../lab/run-scenario.ts';
+import { startRecorder } from '../recorder/recorder-client.ts';
+import { appRoot } from '../supervisor/child-entry.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_CHECK_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+const HELP = `distlab — run the protocols of "Distributed systems for fun and profit" on a real
+cluster of processes, break it on purpose, and watch what happens.
+
+Usage:
+  distlab start [--scenario NAME|FILE]     open the desktop lab (falls back to the browser shell)
+  distlab web [--scenario NAME|FILE] [--host 127.0.0.1] [--port 0]
+                                           serve the lab to a browser; prints the URL with its token
+  distlab run <scenario> [--out trace.sqlite] [--json]
+                                           run a scenario headless; exit 0 when its checks pass
+  distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>
+                                           export a trace
+  distlab bench [--json] [--full]          measure cold start, traced messages/s, crash detection
+  distlab scenarios                        list the scenarios the lab ships
+  distlab --help                           this text
+
+Scenarios shipped: ${safeScenarioNames()}
+Data (runs, traces, node disks) lives in ${defaultDataRoot()} (set DISTLAB_HOME to move it).`;
+
+function safeScenarioNames(): string {
+  try {
+    return shippedScenarioNames().join(', ');
+  } catch {
+    return '(none found)';
+  }
+}
+
+export class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined: case '--help': case '-h': case 'help':
+        console.log(HELP);
+        return EXIT_OK;
+      case 'web': return await web(rest, null);
+      case 'start': return await start(rest);
+      case 'run': return await run(rest);
+      case 'export': return await exportTrace(rest);
+      case 'bench': return await bench(rest);
+      case 'scenarios': return await listScenarios();
+      default: throw new UsageError(`unknown command '${command}' (try distlab --help)`);
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`distlab: ${message}`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
+type OptionSpec = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+function parse(args: string[], options: OptionSpec): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function web(args: string[], reason: string | null): Promise<number> {
+  const { values } = parse(args, { scenario: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
+  const host = (values['host'] as string | undefined) ?? '127.0.0.1';
+  const port = Number((values['port'] as string | undefined) ?? '0');
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be 0–65535, not ${String(values['port'])}`);
+  const rendererDir = ensureRenderer();
+  const { startWebServer } = await import('../server/web-server.ts');
+  const scenario = values['scenario'] as string | undefined;
+  const lab = await createLab({ ...(scenario ? { scenario } : {}), host: host === '0.0.0.0' ? '127.0.0.1' : host });
+  const server = await startWebServer({ lab, host, port, rendererDir });
+  if (reason) console.log(`distlab: ${reason}; serving the lab to a browser instead.`);
+  console.log(`distlab: open ${server.url}`);
+  console.log('distlab: press Ctrl+C to stop the cluster and quit.');
+  await waitForSignal();
+  await server.close();
+  await lab.close();
+  return EXIT_OK;
+}
+
+async function start(args: string[]): Promise<number> {
+  const { launchDesktop } = await import('../electron/launch.ts');
+  const launched = await launchDesktop();
+  if (launched.ok) {
+    return new Promise((resolve) => launched.child.once('exit', (code) => resolve(code ?? 0)));
+  }
+  return web(args, launched.reason);
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, json: { type: 'boolean' } });
+  const [name] = positionals;
+  if (!name) throw new UsageError('usage: distlab run <scenario name or file> [--out trace.sqlite] [--json]');
+  const scenario = await resolveScenario(name);
+  const out = values['out'] as string | undefined;
+  const json = values['json'] === true;
+  if (out && existsSync(out)) throw new UsageError(`${out} exists: choose another --out (a trace is never overwritten)`);
+  const report = await runScenario(scenario, {
+    dataRoot: defaultDataRoot(),
+    ...(out ? { tracePath: path.resolve(out) } : {}),
+    ...(json ? {} : { progress: (message: string) => console.error(`distlab: ${message}`) }),
+  });
+  if (json) console.log(JSON.stringify(report, null, 2));
+  else printReport(report);
+  return report.ok ? EXIT_OK : EXIT_CHECK_FAILED;
+}
+
+function printReport(report: ScenarioReport): void {
+  const ops = report.operations;
+  console.log(`scenario ${report.scenario}: ${report.ok ? 'PASSED' : 'FAILED'} (${Math.round(report.durationMs)} ms, ${ops.total} operations: ${ops.ok} ok, ${ops.fail} fail, ${ops.info} info)`);
+  for (const check of report.checks) {
+    const mark = check.ok ? 'ok  ' : 'FAIL';
+    console.log(`  ${mark} ${check.kind}: ${check.verdict} (expected ${check.expect}) — ${check.summary}`);
+  }
+  console.log(`trace: ${report.tracePath}`);
+}
+
+async function exportTrace(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' } });
+  const [trace] = positionals;
+  const format = values['format'] as string | undefined;
+  const out = values['out'] as string | undefined;
+  if (!trace || !format || !out) throw new UsageError('usage: distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>');
+  if (format !== 'sqlite' && format !== 'jsonl' && format !== 'shiviz') throw new UsageError(`unknown format '${format}' (sqlite, jsonl or shiviz)`);
+  if (!existsSync(trace)) throw new UsageError(`no such trace file: ${trace}`);
+  if (existsSync(out)) throw new UsageError(`${out} exists: choose another --out`);
+  const recorder = await startRecorder({ tracePath: trace, mode: 'read' });
+  try {
+    const bytes = format === 'sqlite' ? await recorder.copyTo(out) : (await recorder.exportTo({ format, path: out })).bytes;
+    console.log(`distlab: wrote ${out} (${bytes} bytes, ${format})`);
+  } finally {
+    await recorder.close();
+  }
+  return EXIT_OK;
+}
+
+async function bench(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' }, full: { type: 'boolean' } });
+  const { runBenchmarks } = await import('../bench/bench.ts');
+  const results = await runBenchmarks({ full: values['full'] === true, log: (line) => console.error(line) });
+  if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
+  else for (const [name, value] of Object.entries(results)) console.log(`${name}: ${JSON.stringify(value)}`);
+  return EXIT_OK;
+}
+
+async function listScenarios(): Promise<number> {
+  for (const name of shippedScenarioNames()) {
+    const scenario = await resolveScenario(name);
+    console.log(`${name.padEnd(18)} ${scenario.title}${name === DEFAULT_SCENARIO ? ' (default)' : ''}`);
+  }
+  return EXIT_OK;
+}
+
+/** The built renderer, built first if it is missing. */
+function ensureRenderer(): string {
+  const dir = path.join(appRoot(), 'out', 'renderer');
+  if (!existsSync(path.join(dir, 'index.html'))) {
+    console.error('distlab: building the UI (first run)…');
+    const built = spawnSync(process.execPath, [path.join(appRoot(), 'scripts', 'build-renderer.mjs')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('building the UI failed (see above)');
+  }
+  return dir;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}

@@ -1,0 +1,109 @@
+// A scenario run headless, start to finish: the cluster comes up, the schedule and the
+// workload play, the cluster settles, the lab reads back what clients wrote, and the
+// scenario's checks judge the run. `distlab run` and the tests use this.
+
+import type { Scenario } from '../scenario/scenario.ts';
+import {
+  checkConvergence, checkDurability, checkSplitBrain, checkSuspicion, judged, type CheckResult,
+} from '../checks/run-checks.ts';
+import type { CompletedOp } from '../workload/client.ts';
+import { LabRun } from './run.ts';
+
+export interface ScenarioReport {
+  scenario: string;
+  runId: string;
+  tracePath: string;
+  ok: boolean;
+  checks: CheckResult[];
+  operations: { total: number; ok: number; fail: number; info: number };
+  durationMs: number;
+}
+
+export async function runScenario(scenario: Scenario, options: {
+  dataRoot: string;
+  host?: string;
+  tracePath?: string;
+  progress?: (message: string) => void;
+}): Promise<ScenarioReport> {
+  const progress = options.progress ?? (() => undefined);
+  const run = await LabRun.start({
+    scenario, dataRoot: options.dataRoot, host: options.host ?? '127.0.0.1',
+    ...(options.tracePath ? { tracePath: options.tracePath } : {}), autoplay: true,
+  });
+  try {
+    progress(`cluster of ${scenario.cluster.nodes} up after ${Math.round(run.now())} ms; running for ${scenario.durationMs} ms`);
+    await sleep(scenario.durationMs);
+    await run.workloadFinished();
+    progress(`settling for ${scenario.settleMs} ms`);
+    await sleep(scenario.settleMs);
+    const finalReads = await readBack(run, scenario);
+    const checks = judge(run, scenario, finalReads);
+    await run.flush();
+    const operations = run.observations.operations;
+    return {
+      scenario: scenario.name,
+      runId: run.meta.runId,
+      tracePath: run.tracePath,
+      ok: checks.every((check) => check.ok),
+      checks,
+      operations: {
+        total: operations.length,
+        ok: operations.filter((op) => op.result.type === 'ok').length,
+        fail: operations.filter((op) => op.result.type === 'fail').length,
+        info: operations.filter((op) => op.result.type === 'info').length,
+      },
+      durationMs: run.now(),
+    };
+  } finally {
+    await run.close();
+  }
+}
+
+/** Reads every written key back through the node that now says it is primary. */
+async function readBack(run: LabRun, scenario: Scenario): Promise<Map<string, CompletedOp>> {
+  const reads = new Map<string, CompletedOp>();
+  if (!scenario.checks.some((check) => check.kind === 'durability')) return reads;
+  const keys = new Set(run.observations.operations.filter((op) => op.op.f === 'put').map((op) => op.op.key as string));
+  const reader = `c${(scenario.workload?.clients ?? 1) + 1}`;
+  const before = run.observations.operations.length;
+  for (const key of [...keys].sort()) {
+    await run.clientOp({ op: { f: 'get', key }, client: reader, timeoutMs: 2_000 });
+  }
+  // The read-back is not part of the workload's history; keep it apart.
+  for (const read of run.observations.operations.splice(before)) {
+    if (read.op.key !== undefined) reads.set(read.op.key, read);
+  }
+  return reads;
+}
+
+function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, CompletedOp>): CheckResult[] {
+  const observed = run.observations;
+  const endMs = run.now();
+  return scenario.checks.map((check) => {
+    switch (check.kind) {
+      case 'durability': {
+        const result = checkDurability(observed.operations, finalReads);
+        return judged('durability', check.expect, result.verdict, result.summary, result.lost);
+      }
+      case 'split-brain': {
+        const result = checkSplitBrain(observed.nodeSamples, observed.operations, endMs);
+        return judged('split-brain', check.expect, result.verdict, result.summary, result.windows);
+      }
+      case 'suspicion': {
+        const result = checkSuspicion({
+          faults: observed.faults, samples: observed.nodeSamples, suspicions: observed.suspicions,
+          nodes: run.cluster.nodeIds, withinMs: check.withinMs, endMs,
+        });
+        return judged('suspicion', check.expect, result.verdict, result.summary, result.problems);
+      }
+      case 'convergence': {
+        const result = checkConvergence(run.cluster.nodes());
+        return judged('convergence', check.expect, result.verdict, result.summary, [result.differing]);
+      }
+    }
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,342 @@
+// One run of the lab: a trace recorder, a supervised cluster, the lab's clients, and the
+// scenario's fault schedule and workload. Events from every process flow through here in
+// arrival order: into the trace, to the UI, and to the observations the checks judge.
+
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { NodeId } from '../../src-node/contract/clock.ts';
+import type { ClientOp } from '../../src-node/contract/envelope.ts';
+import type { FaultRequest, FaultRequester } from '../../src-node/contract/faults.ts';
+import type {
+  ClientOpOutcome, ClientOpRequest, LabSnapshot, LabUpdate,
+} from '../../src-node/contract/lab-api.ts';
+import type { RunMetadata, StoredEvent, TraceEvent } from '../../src-node/contract/trace.ts';
+import { validatePhiOptions } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
+import { protocolByName } from '../../src-node/protocols/registry.ts';
+import { createRandom } from '../../src-node/protocols/random/prng.ts';
+import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
+import { Supervisor } from '../supervisor/supervisor.ts';
+import { DEFAULT_CLIENT_TIMEOUT_MS, LabClient, type CompletedOp } from '../workload/client.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+import { Observations } from './observations.ts';
+import { epochNowMs, labTimeMs } from './lab-time.ts';
+
+export const LAB_VERSION = '0.1.0';
+/** Events are pushed to the UI at this interval, at most this many per push. */
+export const UPDATE_INTERVAL_MS = 100;
+export const MAX_EVENTS_PER_UPDATE = 5_000;
+export const TRACE_FLUSH_MS = 50;
+export const TRACE_BATCH_MAX = 512;
+/** Old runs' folders kept under the data root (the trace files among them). */
+export const RUNS_KEPT = 20;
+
+export interface RunOptions {
+  scenario: Scenario;
+  dataRoot: string;
+  host: string;
+  /** Where the trace goes; by default `<run folder>/trace.sqlite`. */
+  tracePath?: string;
+  /** Run the scenario's schedule and workload (the UI does; `false` for an idle cluster). */
+  autoplay: boolean;
+}
+
+export class LabRun {
+  readonly observations = new Observations();
+  private readonly listeners = new Set<(update: LabUpdate) => void>();
+  private readonly clients = new Map<string, LabClient>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private pendingEvents: StoredEvent[] = [];
+  private skippedEvents = 0;
+  private nextEventId = 1;
+  private snapshotDue = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private supervisor: Supervisor | null = null;
+  private workloadDone: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly options: RunOptions,
+    readonly meta: RunMetadata,
+    readonly runDir: string,
+    readonly tracePath: string,
+    private readonly recorder: Recorder,
+  ) {}
+
+  static async start(options: RunOptions): Promise<LabRun> {
+    const { scenario } = options;
+    const protocol = protocolByName(scenario.protocol.name);
+    const params = protocol.parseParams(scenario.protocol.params);
+    const failureDetector = validatePhiOptions(scenario.cluster.failureDetector);
+    const runsDir = path.join(options.dataRoot, 'runs');
+    await mkdir(runsDir, { recursive: true });
+    await pruneRuns(runsDir);
+    const startedAt = epochNowMs();
+    const runId = `${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}-${scenario.name}-${randomBytes(3).toString('hex')}`;
+    const runDir = path.join(runsDir, runId);
+    await mkdir(path.join(runDir, 'exports'), { recursive: true });
+    const tracePath = options.tracePath ?? path.join(runDir, 'trace.sqlite');
+    const meta: RunMetadata = {
+      runId, scenario: scenario.name, protocol: protocol.name, startedAtEpochMs: startedAt,
+      labVersion: LAB_VERSION, seed: scenario.seed, mode: 'real', config: { scenario, params },
+    };
+    const recorder = await startRecorder({ tracePath, mode: 'create', run: meta });
+    const run = new LabRun(options, meta, runDir, tracePath, recorder);
+    const nodes = Array.from({ length: scenario.cluster.nodes }, (_, index) => `n${index + 1}`);
+    try {
+      run.supervisor = await Supervisor.start({
+        nodes, dataRoot: path.join(runDir, 'nodes'), host: options.host,
+        protocol: { name: protocol.name, params },
+        heartbeatIntervalMs: scenario.cluster.heartbeatIntervalMs, failureDetector,
+        suspicionSampleMs: scenario.cluster.suspicionSampleMs,
+        traceFlushMs: TRACE_FLUSH_MS, traceBatchMax: TRACE_BATCH_MAX,
+        seed: scenario.seed, runStartEpochMs: startedAt,
+      }, { events: (events) => run.onEvents(events), changed: () => run.onChanged() });
+    } catch (error) {
+      await run.close();
+      throw error;
+    }
+    run.observations.clusterUp(run.now(), run.cluster.nodes());
+    if (options.autoplay) run.play();
+    return run;
+  }
+
+  get cluster(): Supervisor {
+    if (!this.supervisor) throw new Error('the cluster is not running');
+    return this.supervisor;
+  }
+
+  get store(): Recorder {
+    return this.recorder;
+  }
+
+  now(): number {
+    return labTimeMs(this.meta.startedAtEpochMs);
+  }
+
+  snapshot(): LabSnapshot {
+    const supervisor = this.supervisor;
+    return {
+      run: this.meta,
+      nodes: supervisor ? supervisor.nodes() : [],
+      links: supervisor ? supervisor.links() : [],
+      phiThreshold: validatePhiOptions(this.options.scenario.cluster.failureDetector).threshold,
+      tracePath: this.tracePath,
+      labTimeMs: this.now(),
+    };
+  }
+
+  subscribe(listener: (update: LabUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async fault(request: FaultRequest, by: FaultRequester): Promise<void> {
+    await this.cluster.apply(request, by);
+    this.observations.fault(this.now(), request, this.cluster.nodes());
+  }
+
+  /** One client operation, sent to the node the request names or to the primary. */
+  async clientOp(request: ClientOpRequest): Promise<ClientOpOutcome> {
+    const op = validateOp(request.op);
+    const clientId = request.client ?? 'c1';
+    if (!/^c[1-9][0-9]?$/.test(clientId)) throw new Error(`a client id is c1, c2, …, not '${clientId}'`);
+    const timeoutMs = request.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+    let node = request.node ?? this.pickTarget(null);
+    if (!this.cluster.nodeIds.includes(node)) throw new Error(`unknown node '${node}'`);
+    const client = this.client(clientId);
+    let done = await client.request({ node, url: this.urlOf(node), op, timeoutMs });
+    // One redirect is followed (a backup names the primary), as a real client library would.
+    const redirect = done.result.redirect;
+    if (done.result.type === 'fail' && redirect && redirect !== node && request.node === undefined) {
+      node = redirect;
+      done = await client.request({ node, url: this.urlOf(node), op, timeoutMs });
+    }
+    return this.completed(done);
+  }
+
+  /** Plays the scenario's schedule and workload, timed from now. */
+  play(): void {
+    const { scenario } = this.options;
+    for (const step of scenario.schedule) {
+      this.later(step.atMs, () => {
+        this.fault(step.fault as FaultRequest, 'scenario').catch((error: Error) => {
+          this.labLog(`scheduled ${step.fault.kind} at ${step.atMs} ms failed: ${error.message}`);
+        });
+      });
+    }
+    if (scenario.workload) this.workloadDone = this.runWorkload(scenario.workload);
+  }
+
+  workloadFinished(): Promise<void> {
+    return this.workloadDone;
+  }
+
+  /** Waits until every event reported so far is in the trace file. */
+  async flush(): Promise<void> {
+    await this.supervisor?.flush();
+    this.pushUpdates();
+    await this.recorder.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    for (const client of this.clients.values()) client.close();
+    await this.supervisor?.close();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pushUpdates();
+    await this.recorder.close();
+    this.listeners.clear();
+  }
+
+  labLog(message: string): void {
+    this.onEvents([{
+      node: 'lab', seq: 0, kind: 'log', lamport: 0, vclock: {}, nodeTimeMs: this.now(), labTimeMs: this.now(),
+      detail: { message },
+    }]);
+  }
+
+  /** The node a client should ask: the one that says it is primary (or leader), else the first up. */
+  pickTarget(home: NodeId | null): NodeId {
+    const nodes = this.cluster.nodes().filter((node) => node.state === 'up');
+    const homeView = nodes.find((node) => node.id === home);
+    if (homeView) {
+      const believed = homeView.status?.facts['primary'] ?? homeView.status?.facts['leader'];
+      if (typeof believed === 'string' && nodes.some((node) => node.id === believed)) return believed;
+      return homeView.id;
+    }
+    const leader = nodes.find((node) => node.status?.role === 'primary' || node.status?.role === 'leader');
+    return leader?.id ?? nodes[0]?.id ?? this.cluster.nodeIds[0] ?? 'n1';
+  }
+
+  private urlOf(node: NodeId): string | null {
+    const view = this.cluster.nodes().find((candidate) => candidate.id === node);
+    return view && (view.state === 'up' || view.state === 'paused' || view.state === 'recovering') ? view.url : null;
+  }
+
+  private client(id: string): LabClient {
+    let client = this.clients.get(id);
+    if (!client) {
+      client = new LabClient(id, this.meta.startedAtEpochMs, (event) => this.onEvents([event]));
+      this.clients.set(id, client);
+    }
+    return client;
+  }
+
+  private completed(done: CompletedOp): ClientOpOutcome {
+    this.observations.operation(done);
+    const outcome: ClientOpOutcome = {
+      client: done.client, node: done.node, op: done.op, result: done.result,
+      latencyMs: done.completedAtMs - done.invokedAtMs,
+    };
+    for (const listener of this.listeners) listener({ kind: 'client', outcome });
+    return outcome;
+  }
+
+  private async runWorkload(workload: NonNullable<Scenario['workload']>): Promise<void> {
+    const random = createRandom(this.options.scenario.seed);
+    const intervalMs = (workload.clients * 1000) / workload.ratePerSec;
+    const endMs = this.now() + workload.startMs + workload.durationMs;
+    await this.sleep(workload.startMs);
+    const loops = Array.from({ length: workload.clients }, async (_, index) => {
+      const clientId = `c${index + 1}`;
+      const home = this.cluster.nodeIds[index % this.cluster.nodeIds.length] ?? 'n1';
+      const mine = random.fork();
+      let written = 0;
+      await this.sleep(mine.next() * intervalMs);
+      while (!this.closed && this.now() < endMs) {
+        const key = `k${mine.int(1, workload.keys)}`;
+        const write = mine.next() < workload.writeShare;
+        if (write) written += 1;
+        const op: ClientOp = write ? { f: 'put', key, value: `${clientId}-${written}` } : { f: 'get', key };
+        const started = this.now();
+        const node = this.pickTarget(home);
+        await this.clientOp({ op, node, client: clientId, timeoutMs: workload.timeoutMs }).catch(() => undefined);
+        await this.sleep(Math.max(0, intervalMs - (this.now() - started)));
+      }
+    });
+    await Promise.all(loops);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.later(ms, resolve));
+  }
+
+  private later(ms: number, action: () => void): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) action();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private onEvents(events: TraceEvent[]): void {
+    if (events.length === 0) return;
+    // The recorder numbers rows in the order it receives them, which is this order.
+    const stored = events.map((event) => ({ ...event, id: this.nextEventId++ }));
+    this.recorder.append(events);
+    this.observations.events(stored);
+    if (this.listeners.size === 0) return;
+    this.pendingEvents.push(...stored);
+    if (this.pendingEvents.length > MAX_EVENTS_PER_UPDATE * 4) {
+      const excess = this.pendingEvents.length - MAX_EVENTS_PER_UPDATE * 4;
+      this.pendingEvents.splice(0, excess);
+      this.skippedEvents += excess;
+    }
+    this.scheduleUpdate();
+  }
+
+  private onChanged(): void {
+    if (this.supervisor) this.observations.nodes(this.now(), this.supervisor.nodes());
+    this.snapshotDue = true;
+    this.scheduleUpdate();
+  }
+
+  private scheduleUpdate(): void {
+    if (this.flushTimer || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.pushUpdates();
+    }, UPDATE_INTERVAL_MS);
+  }
+
+  private pushUpdates(): void {
+    if (this.listeners.size === 0) {
+      this.pendingEvents = [];
+      return;
+    }
+    if (this.snapshotDue && this.supervisor) {
+      this.snapshotDue = false;
+      const snapshot = this.snapshot();
+      for (const listener of this.listeners) listener({ kind: 'snapshot', snapshot });
+    }
+    while (this.pendingEvents.length > 0) {
+      const events = this.pendingEvents.splice(0, MAX_EVENTS_PER_UPDATE);
+      const skipped = this.skippedEvents;
+      this.skippedEvents = 0;
+      for (const listener of this.listeners) listener({ kind: 'events', events, skipped });
+    }
+  }
+}
+
+function validateOp(raw: unknown): ClientOp {
+  if (typeof raw !== 'object' || raw === null) throw new Error('an operation is an object like {"f": "put", "key": "x", "value": "1"}');
+  const op = raw as Partial<ClientOp>;
+  if (typeof op.f !== 'string' || op.f.length === 0 || op.f.length > 64) throw new Error('an operation needs a function name `f`, e.g. "put" or "get"');
+  if (op.key !== undefined && (typeof op.key !== 'string' || op.key.length === 0 || op.key.length > 256)) {
+    throw new Error('an operation key is a non-empty string of at most 256 characters');
+  }
+  if (op.value !== undefined && JSON.stringify(op.value).length > 64_000) throw new Error('an operation value is at most 64 kB of JSON');
+  return { f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), ...(op.value !== undefined ? { value: op.value } : {}) };
+}
+
+async function pruneRuns(runsDir: string): Promise<void> {
+  const runs = (await readdir(runsDir)).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - RUNS_KEPT + 1))) {
+    await rm(path.join(runsDir, old), { recursive: true, force: true });
+  }
+}

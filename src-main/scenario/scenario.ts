@@ -1,0 +1,172 @@
+// A scenario is a data file: the cluster, the protocol and its parameters, a client
+// workload, a timed schedule of faults, and the checks that must pass (or the anomaly the
+// scenario is meant to show). The app ships its scenarios in resources/scenarios/; the CLI
+// runs any file headless. Every field is checked here, with errors that name the field.
+
+import { readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { appRoot } from '../supervisor/child-entry.ts';
+
+export const MAX_SCENARIO_BYTES = 1_000_000;
+export const MAX_SCHEDULE_STEPS = 1_000;
+export const MAX_RUN_MS = 30 * 60_000;
+export const MAX_CLIENTS = 32;
+
+const nodeId = z.string().regex(/^n[1-9][0-9]?$/, 'a node id is n1, n2, … n15');
+
+const linkFaults = z.strictObject({
+  cut: z.boolean(),
+  lossPct: z.number().min(0).max(100),
+  delayMs: z.number().min(0).max(60_000),
+  jitterMs: z.number().min(0).max(60_000),
+  duplicatePct: z.number().min(0).max(100),
+  reorderPct: z.number().min(0).max(100),
+}).partial();
+
+const fault = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.enum(['crash', 'restart', 'pause', 'resume', 'stop', 'wipe']), node: nodeId }),
+  z.strictObject({
+    kind: z.literal('partition'),
+    spec: z.strictObject({ groups: z.array(z.array(nodeId)).min(2), oneWay: z.boolean().default(false) }),
+  }),
+  z.strictObject({ kind: z.literal('heal') }),
+  z.strictObject({ kind: z.literal('link'), source: nodeId, target: nodeId, faults: linkFaults }),
+  z.strictObject({
+    kind: z.literal('clock'),
+    node: nodeId,
+    clock: z.strictObject({ skewMs: z.number(), driftPpm: z.number() }).partial(),
+  }),
+  z.strictObject({ kind: z.literal('slow-disk'), node: nodeId, persistDelayMs: z.number().min(0).max(10_000) }),
+]);
+
+const phi = z.strictObject({
+  threshold: z.number().positive(),
+  maxSampleSize: z.number().int().min(2).max(10_000),
+  minStdDeviationMs: z.number().positive(),
+  acceptableHeartbeatPauseMs: z.number().min(0),
+  firstHeartbeatEstimateMs: z.number().positive(),
+}).partial();
+
+const check = z.discriminatedUnion('kind', [
+  /** Every write a client saw acknowledged is still there at the end (read back after healing). */
+  z.strictObject({ kind: z.literal('durability'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /** Two nodes claimed to be primary in overlapping periods and accepted different writes. */
+  z.strictObject({ kind: z.literal('split-brain'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /** Every node suspects a node that is down or paused, within `withinMs`, and no up node is suspected. */
+  z.strictObject({
+    kind: z.literal('suspicion'),
+    expect: z.enum(['pass', 'fail', 'either']).default('pass'),
+    withinMs: z.number().positive().default(5_000),
+  }),
+  /** At the end, every node that is up holds the same data. */
+  z.strictObject({ kind: z.literal('convergence'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+]);
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a scenario name is lowercase words joined by dashes'),
+  title: z.string().min(1),
+  summary: z.string().min(1),
+  /** What to watch, in a sentence or two: shown in the UI beside the scenario. */
+  lesson: z.string().default(''),
+  cluster: z.strictObject({
+    nodes: z.number().int().min(1).max(15).default(5),
+    heartbeatIntervalMs: z.number().min(10).max(10_000).default(100),
+    failureDetector: phi.default({}),
+    suspicionSampleMs: z.number().min(20).max(10_000).default(200),
+  }).default({ nodes: 5, heartbeatIntervalMs: 100, failureDetector: {}, suspicionSampleMs: 200 }),
+  protocol: z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }),
+  workload: z.strictObject({
+    clients: z.number().int().min(1).max(MAX_CLIENTS).default(2),
+    /** Operations per second, over all clients. */
+    ratePerSec: z.number().positive().max(5_000).default(10),
+    keys: z.number().int().min(1).max(10_000).default(5),
+    /** Share of writes among operations (the rest are reads). */
+    writeShare: z.number().min(0).max(1).default(0.6),
+    startMs: z.number().min(0).default(0),
+    durationMs: z.number().positive().max(MAX_RUN_MS),
+    timeoutMs: z.number().positive().max(60_000).default(1_500),
+  }).nullable().default(null),
+  schedule: z.array(z.strictObject({ atMs: z.number().min(0).max(MAX_RUN_MS), fault })).max(MAX_SCHEDULE_STEPS).default([]),
+  /** How long a headless run lasts before the final checks, ms from the cluster being up. */
+  durationMs: z.number().positive().max(MAX_RUN_MS).default(10_000),
+  /** How long a headless run lets the cluster settle after the schedule, before reading back. */
+  settleMs: z.number().min(0).max(60_000).default(2_000),
+  checks: z.array(check).default([]),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+});
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioCheck = Scenario['checks'][number];
+
+/** Validates a parsed scenario; throws an Error listing every problem with its path. */
+export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+      return `  ${where}: ${issue.message}`;
+    });
+    throw new Error(`${source} is not a valid scenario:\n${problems.join('\n')}`);
+  }
+  const scenario = parsed.data;
+  const nodes = new Set(Array.from({ length: scenario.cluster.nodes }, (_, index) => `n${index + 1}`));
+  const unknown = (node: string, where: string): Error =>
+    new Error(`${source} is not a valid scenario:\n  ${where}: node '${node}' is not in a cluster of ${nodes.size}`);
+  scenario.schedule.forEach((step, index) => {
+    const named = namedNodes(step.fault);
+    for (const node of named) if (!nodes.has(node)) throw unknown(node, `schedule.${index}.fault`);
+  });
+  return scenario;
+}
+
+function namedNodes(fault: Scenario['schedule'][number]['fault']): string[] {
+  switch (fault.kind) {
+    case 'partition': return fault.spec.groups.flat();
+    case 'heal': return [];
+    case 'link': return [fault.source, fault.target];
+    default: return [fault.node];
+  }
+}
+
+export async function loadScenarioFile(file: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read scenario ${file}: ${(error as Error).message}`);
+  }
+  if (text.length > MAX_SCENARIO_BYTES) throw new Error(`${file} is larger than ${MAX_SCENARIO_BYTES} bytes`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseScenario(raw, file);
+}
+
+export function scenariosDir(): string {
+  return path.join(appRoot(), 'resources', 'scenarios');
+}
+
+export function shippedScenarioNames(): string[] {
+  return readdirSync(scenariosDir())
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => name.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** Loads a shipped scenario by name, or any scenario file by path. */
+export async function resolveScenario(nameOrPath: string): Promise<Scenario> {
+  const looksLikePath = nameOrPath.includes('/') || nameOrPath.includes('\\') || nameOrPath.endsWith('.json');
+  if (looksLikePath) return loadScenarioFile(nameOrPath);
+  const known = shippedScenarioNames();
+  if (!known.includes(nameOrPath)) {
+    throw new Error(`no shipped scenario '${nameOrPath}' (known: ${known.join(', ')}); give a path to use your own file`);
+  }
+  return loadScenarioFile(path.join(scenariosDir(), `${nameOrPath}.json`));
+}
+
+export const DEFAULT_SCENARIO = 'primary-backup';

@@ -1,0 +1,20 @@
+// Every protocol the lab can run, by the name that scenarios use. A node process resolves its
+// protocol here (src-node/runtime/node-main.ts), so a core that real nodes must run is listed
+// here, the benchmark's load generator included.
+
+import type { ProtocolDefinition } from '../contract/core.ts';
+import { floodProtocol } from './flood/flood.ts';
+import { PRIMARY_BACKUP } from './primary-backup/index.ts';
+
+export const PROTOCOLS: ReadonlyMap<string, ProtocolDefinition> = new Map(
+  [PRIMARY_BACKUP, floodProtocol].map((definition) => [definition.name, definition]),
+);
+
+/** The protocol named `name`; throws an Error that lists the known names. */
+export function protocolByName(name: string): ProtocolDefinition {
+  const definition = PROTOCOLS.get(name);
+  if (definition === undefined) {
+    throw new Error(`unknown protocol ${JSON.stringify(name)}; known: ${[...PROTOCOLS.keys()].join(', ')}`);
+  }
+  return definition;
+}

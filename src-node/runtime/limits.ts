@@ -1,0 +1,40 @@
+// Every bound the node runtime keeps, in one place (TIGER_STYLE: put a limit on
+// everything). Config values are checked against these when the config is parsed.
+
+/** Largest socket.io packet a node accepts, from a peer or a client. */
+export const MAX_MESSAGE_BYTES = 1_000_000;
+/** Longest id, type or name string accepted on the wire. */
+export const MAX_NAME_CHARS = 128;
+/** Most entries a vector clock on the wire may carry. */
+export const MAX_VCLOCK_ENTRIES = 1024;
+/** Most nodes in one cluster. */
+export const MAX_CLUSTER_SIZE = 64;
+
+/** Messages a fault filter may hold back (delay, jitter, reordering) per directed link. */
+export const MAX_HELD_MESSAGES_PER_LINK = 10_000;
+/** Client requests waiting for the core's reply, per node. */
+export const MAX_PENDING_CLIENT_REQUESTS = 4096;
+/** Steps whose effects wait behind a slow disk (persistDelayMs). Past it the node fails visibly. */
+export const MAX_DELAYED_STEPS = 100_000;
+/** Core timers alive at once. */
+export const MAX_CORE_TIMERS = 10_000;
+
+/** Lamport, vector-clock and sequence values reserved in stable storage at a time. */
+export const CLOCK_RESERVATION_BLOCK = 1000;
+
+/** How often the host compares the core's status with the last one it reported. */
+export const STATUS_CHECK_MS = 50;
+/** Malformed-input `log` events per second; the rest are counted and reported in the next one. */
+export const MAX_MALFORMED_LOGS_PER_SECOND = 50;
+/** Send events carry the payload when its JSON is at most this long. */
+export const TRACE_PAYLOAD_MAX_CHARS = 4096;
+/** Keys listed in a `persist` event's detail. */
+export const TRACE_PERSIST_KEYS_MAX = 32;
+/** Phi is reported in `suspicion` samples capped here, so that it stays finite JSON. */
+export const PHI_REPORT_MAX = 1e6;
+
+/** Reconnection backoff of the outgoing peer links. */
+export const RECONNECT_DELAY_MS = 50;
+export const RECONNECT_DELAY_MAX_MS = 500;
+/** How long a node waits for an IPC send to leave before it exits anyway. */
+export const EXIT_GRACE_MS = 1000;

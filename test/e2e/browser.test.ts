@@ -1,0 +1,282 @@
+// End to end through the browser shell with the real lab: five node processes, the
+// recorder, the web server and Chromium. A person's path through the UI: see the
+// cluster come up, crash a node and watch it go down and be suspected, partition by
+// clicking, put a value, select an event, export the trace. Screenshots land in
+// test-results/e2e/ for a human to look at.
+//
+// The same flow would drive the desktop app through Playwright's `_electron` when an
+// Electron binary is installed; on machines without one that test says why it skips.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { LabApi } from '../../src-node/contract/lab-api.ts';
+import { createLab, type Lab } from '../../src-main/lab/lab.ts';
+import { startWebServer, type WebServer } from '../../src-main/server/web-server.ts';
+import { placeLanes } from '../../src-renderer/timeline/space-time-draw.ts';
+// @ts-expect-error -- plain JS module (typed by src-renderer/vite.renderer.d.mts for the config only)
+import { buildRenderer } from '../../scripts/build-renderer.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = path.join(root, 'test-results', 'e2e');
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+const NODE_COUNT = 5;
+const STEP_TIMEOUT_MS = 20_000;
+
+function buildNodeBundles(): void {
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-node.mjs')], { stdio: 'inherit' });
+  assert.equal(built.status, 0, 'scripts/build-node.mjs failed');
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  // From the top, so that the sticky header is where a person sees it.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+
+/** The highest phi any other node reported for `peer` in the trace since `afterId`. */
+async function maxPhiOf(lab: LabApi, peer: string, afterId: number): Promise<number> {
+  const samples = await lab.events({ afterId, kinds: ['suspicion'], limit: 10_000 });
+  let max = 0;
+  for (const sample of samples) {
+    const phi = (sample.detail as { phi?: Record<string, number> } | undefined)?.phi?.[peer];
+    if (typeof phi === 'number' && Number.isFinite(phi)) max = Math.max(max, phi);
+    else if (phi === null || (typeof phi === 'number' && phi === Infinity)) max = Infinity;
+  }
+  return max;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.fail(`timed out waiting until ${what}`);
+}
+
+test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestContext) => {
+  buildNodeBundles();
+  const { outDir } = await buildRenderer({ quiet: true });
+  mkdirSync(shots, { recursive: true });
+  const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'distlab-e2e-'));
+  let lab: Lab | null = null;
+  let server: WebServer | null = null;
+  let browser: Browser | null = null;
+  t.after(async () => {
+    await browser?.close();
+    await server?.close();
+    await lab?.close();
+    rmSync(dataRoot, { recursive: true, force: true });
+  });
+
+  lab = await createLab({ dataRoot });
+  server = await startWebServer({ lab, rendererDir: outDir });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1600, height: 1000 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+
+  await t.test('the page loads and shows five nodes up', async () => {
+    await page.goto(server!.url);
+    await page.locator('[data-field="connection"]', { hasText: 'connected' }).waitFor();
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
+      NODE_COUNT,
+    );
+    assert.equal(await page.locator('svg.cluster-topology g.node').count(), NODE_COUNT);
+    assert.ok(!page.url().includes('token='), 'the token is taken out of the address bar');
+    // Let the workload and heartbeats fill the log and the diagram a little.
+    await page.waitForFunction(() => document.querySelectorAll('[data-event-id]').length > 10);
+    await shot(page, '01-cluster-up');
+  });
+
+  await t.test('a put through the UI is acknowledged', async () => {
+    // A fresh primary answers `not-ready` until it has gathered its backups' state; the
+    // scenario's workload getting an ok shows that the cluster serves clients now.
+    await page.locator('[data-field="outcomes"] li[data-outcome="ok"]').first().waitFor();
+    await page.fill('[data-field="client-key"]', 'workshop');
+    await page.fill('[data-field="client-value"]', 'hello');
+    await page.click('[data-action="client-send"]');
+    const outcome = page.locator('[data-field="outcomes"] li[data-client="c99"]', { hasText: 'put workshop = hello' }).first();
+    await outcome.waitFor();
+    assert.equal(await outcome.getAttribute('data-outcome'), 'ok', `outcome: ${await outcome.textContent()}`);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-node-card]')].filter((card) => card.textContent?.includes('hello')).length >= 1,
+    );
+  });
+
+  const victim = 'n5';
+  await t.test(`crashing ${victim} shows it down and suspected`, async () => {
+    const before = (await lab!.events({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }))[0]?.id ?? 0;
+    await page.click(`[data-node-card="${victim}"] [data-action="crash"]`);
+    await page.locator(`[data-node-card="${victim}"][data-state="down"]`).waitFor();
+    assert.equal(await page.locator(`svg.cluster-topology g.node-down[data-node="${victim}"]`).count(), 1);
+    assert.ok(await page.locator(`[data-node-card="${victim}"] [data-action="restart"]`).isEnabled());
+    assert.ok(await page.locator(`[data-node-card="${victim}"] [data-action="crash"]`).isDisabled());
+    const threshold = (await lab!.snapshot()).phiThreshold;
+    await waitUntil(`another node's phi of ${victim} passes ${threshold}`, async () => (await maxPhiOf(lab!, victim, before)) > threshold);
+    // The suspicion chart shows it too: some observer flags the victim as suspected.
+    await page.locator('.suspicion-chart li.suspected', { hasText: victim }).first().waitFor();
+    await shot(page, '02-crashed');
+    await page.click(`[data-node-card="${victim}"] [data-action="restart"]`);
+    await page.locator(`[data-node-card="${victim}"][data-state="up"]`).waitFor();
+  });
+
+  await t.test('partitioning by clicking cuts the links across', async () => {
+    await page.click('[data-action="partition-mode"]');
+    for (const node of ['n4', 'n5']) await page.click(`svg.cluster-topology g.node[data-node="${node}"]`);
+    assert.equal((await page.textContent('[data-field="draft"]'))?.trim(), '{n1, n2, n3} | {n4, n5}');
+    await shot(page, '03-partition-draft');
+    await page.click('[data-action="apply-partition"]');
+    await page.locator('svg.cluster-topology [data-link="n1>n4"][data-state="cut"]').waitFor();
+    const cut = await page.locator('svg.cluster-topology [data-state="cut"]').count();
+    assert.equal(cut, 2 * 3 * 2, 'every link between {n1,n2,n3} and {n4,n5}, both ways');
+    assert.equal(await page.locator('svg.cluster-topology [data-link="n1>n2"][data-state="cut"]').count(), 0);
+    const snapshot = await lab!.snapshot();
+    assert.ok(snapshot.links.find((link) => link.source === 'n4' && link.target === 'n2')?.faults.cut);
+    await shot(page, '04-partitioned');
+    await page.click('[data-action="heal"]');
+    await waitUntil('no link is cut', async () => (await page.locator('svg.cluster-topology [data-state="cut"]').count()) === 0);
+  });
+
+  await t.test('a link fault picked by clicking its arrow', async () => {
+    await page.click('svg.cluster-topology [data-link="n2>n3"]', { force: true });
+    assert.equal(await page.inputValue('[data-field="link-source"]'), 'n2');
+    assert.equal(await page.inputValue('[data-field="link-target"]'), 'n3');
+    await page.fill('[data-field="lossPct"]', '30');
+    await page.click('[data-action="apply-link"]');
+    await page.locator('svg.cluster-topology [data-link="n2>n3"][data-state="faulty"]').waitFor();
+  });
+
+  await t.test('an error from the lab is shown, not swallowed', async () => {
+    await page.fill('[data-field="skewMs"]', '1e15');
+    await page.click('[data-action="apply-clock"]');
+    const notice = page.locator('[data-notice="error"]').first();
+    await notice.waitFor();
+    assert.match((await notice.textContent()) ?? '', /clock failed/i);
+    await page.fill('[data-field="skewMs"]', '0');
+  });
+
+  await t.test('a log row selects an event and shows its vector clock', async () => {
+    await page.selectOption('[data-field="log-kind"]', 'receive');
+    const row = page.locator('[data-event-id]').first();
+    await row.click();
+    const details = page.locator('[data-field="event-details"]');
+    await details.waitFor();
+    assert.match((await details.textContent()) ?? '', /vector clock/);
+    assert.match((await details.textContent()) ?? '', /n\d:\d+/);
+    await shot(page, '05-event-selected');
+    await page.selectOption('[data-field="log-kind"]', '');
+  });
+
+  await t.test('clicking an event in the space-time diagram shows its details', async () => {
+    await page.click('.event-details button.close');
+    await page.locator('[data-field="event-details"]').waitFor({ state: 'detached' });
+    // The diagram draws on a canvas: aim at n1's lane as the diagram places it, from the
+    // newest end (where it follows) leftwards, until a click lands on an event.
+    const canvas = page.locator('.space-time-diagram canvas').first();
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    assert.ok(box !== null);
+    const processes = await page.$$eval('[data-field="log-node"] option', (options) =>
+      options.map((option) => (option as HTMLOptionElement).value).filter((value) => value !== '' && value !== 'lab'),
+    );
+    const lane = placeLanes(processes, box.height).lanes.find((candidate) => candidate.process === 'n1');
+    assert.ok(lane !== undefined, 'n1 has a lane');
+    let hit = false;
+    for (let x = box.width - 12; x > box.width * 0.3 && !hit; x -= 5) {
+      await page.mouse.click(box.x + x, box.y + lane.y);
+      hit = (await page.locator('[data-field="event-details"]').count()) > 0;
+    }
+    assert.ok(hit, 'a click on n1\'s lane selected an event');
+    assert.match((await page.textContent('[data-field="event-details"]')) ?? '', /process\s*n1/);
+    await page.locator('[data-field="log-viewport"] .row.selected').waitFor();
+    await shot(page, '06-diagram-selected');
+  });
+
+  await t.test('exporting the trace downloads a non-empty file', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="sqlite"]')]);
+    const file = await download.path();
+    assert.ok(file !== null && statSync(file).size > 0, 'the download has bytes');
+    assert.equal(readFileSync(file!).subarray(0, 15).toString(), 'SQLite format 3');
+    const [lines] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="jsonl"]')]);
+    const text = readFileSync((await lines.path())!, 'utf8');
+    assert.ok(text.split('\n').filter(Boolean).length > 10, 'the JSON lines export has events');
+    await page.locator('[data-field="export-result"]').waitFor();
+    await shot(page, '07-exported');
+  });
+
+  await t.test('starting a scenario begins a new run', async () => {
+    // The same scenario again (it has no fault schedule, so all five nodes stay up).
+    const before = (await lab!.snapshot()).run?.runId;
+    const eventsBefore = (await lab!.events({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }))[0]?.id ?? 0;
+    await page.selectOption('[data-field="scenario"]', 'primary-backup');
+    await page.click('[data-action="start-scenario"]');
+    await page.locator('[data-notice="info"]', { hasText: 'Started scenario primary-backup' }).waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
+      NODE_COUNT,
+    );
+    assert.notEqual((await lab!.snapshot()).run?.runId, before);
+    // The page forgot the old run's events and shows the new trace from its start.
+    const shown = Number((await page.textContent('[data-field="log-count"]'))?.match(/of ([\d,]+) events/)?.[1]?.replace(/,/g, ''));
+    assert.ok(shown < eventsBefore, `the log shows the new run only (${shown} < ${eventsBefore})`);
+    await page.waitForFunction(() => document.querySelectorAll('[data-event-id]').length > 5);
+    await shot(page, '08-new-scenario');
+  });
+
+  assert.deepEqual(problems, [], 'no console errors or page errors (a CSP violation would show here)');
+});
+
+test('desktop shell (Electron) drives the real lab', async (t: TestContext) => {
+  const electronDir = path.join(root, 'node_modules', 'electron');
+  const pathFile = path.join(electronDir, 'path.txt');
+  const binary = existsSync(pathFile) ? path.join(electronDir, 'dist', readFileSync(pathFile, 'utf8').trim()) : null;
+  if (binary === null || !existsSync(binary)) {
+    t.skip(
+      'Electron binary not available: node_modules/electron has no dist/ (electron 45 downloads its binary ' +
+        'the first time require("electron") runs, and this machine cannot reach the internet)',
+    );
+    return;
+  }
+  const built = spawnSync(process.execPath, [path.join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  assert.equal(built.status, 0, 'electron-vite build failed');
+  const { _electron } = await import('playwright-core');
+  const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'distlab-e2e-electron-'));
+  const app = await _electron.launch({
+    executablePath: binary,
+    args: [path.join(root, 'out', 'main', 'index.js')],
+    env: { ...process.env, DISTLAB_HOME: dataRoot },
+  });
+  try {
+    const page = await app.firstWindow();
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
+      NODE_COUNT,
+      { timeout: 30_000 },
+    );
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, 'electron-01-cluster-up.png') });
+  } finally {
+    await app.close();
+    rmSync(dataRoot, { recursive: true, force: true });
+  }
+});
