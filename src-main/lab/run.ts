@@ -12,7 +12,7 @@ import type {
   ClientOpOutcome, ClientOpRequest, LabSnapshot, LabUpdate,
 } from '../../src-node/contract/lab-api.ts';
 import type { RunMetadata, StoredEvent, TraceEvent } from '../../src-node/contract/trace.ts';
-import { validatePhiOptions } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
+import { LAB_PHI_OPTIONS, validatePhiOptions } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
 import { protocolByName } from '../../src-node/protocols/registry.ts';
 import { createRandom } from '../../src-node/protocols/random/prng.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
@@ -67,7 +67,7 @@ export class LabRun {
     const { scenario } = options;
     const protocol = protocolByName(scenario.protocol.name);
     const params = protocol.parseParams(scenario.protocol.params);
-    const failureDetector = validatePhiOptions(scenario.cluster.failureDetector);
+    const failureDetector = labFailureDetector(scenario);
     const runsDir = path.join(options.dataRoot, 'runs');
     await mkdir(runsDir, { recursive: true });
     await pruneRuns(runsDir);
@@ -120,7 +120,7 @@ export class LabRun {
       run: this.meta,
       nodes: supervisor ? supervisor.nodes() : [],
       links: supervisor ? supervisor.links() : [],
-      phiThreshold: validatePhiOptions(this.options.scenario.cluster.failureDetector).threshold,
+      phiThreshold: labFailureDetector(this.options.scenario).threshold,
       tracePath: this.tracePath,
       labTimeMs: this.now(),
     };
@@ -248,9 +248,11 @@ export class LabRun {
       let written = 0;
       await this.sleep(mine.next() * intervalMs);
       while (!this.closed && this.now() < endMs) {
-        const key = `k${mine.int(1, workload.keys)}`;
         const write = mine.next() < workload.writeShare;
         if (write) written += 1;
+        const key = workload.uniqueKeys
+          ? (write ? `k-${clientId}-${written}` : `k-${clientId}-${Math.max(1, written)}`)
+          : `k${mine.int(1, workload.keys)}`;
         const op: ClientOp = write ? { f: 'put', key, value: `${clientId}-${written}` } : { f: 'get', key };
         const started = this.now();
         const node = this.pickTarget(home);
@@ -321,6 +323,11 @@ export class LabRun {
       for (const listener of this.listeners) listener({ kind: 'events', events, skipped });
     }
   }
+}
+
+/** The scenario's failure-detector settings over the lab's defaults (100 ms heartbeats), not Akka's (1 s). */
+export function labFailureDetector(scenario: Scenario): ReturnType<typeof validatePhiOptions> {
+  return validatePhiOptions({ ...LAB_PHI_OPTIONS, ...scenario.cluster.failureDetector });
 }
 
 function validateOp(raw: unknown): ClientOp {

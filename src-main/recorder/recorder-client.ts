@@ -13,10 +13,8 @@
 // and counted: the trace says so (`recorderDroppedEvents`), the lab keeps its memory.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { serialize } from 'node:v8';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { childEntry, nodeBinary } from '../supervisor/child-entry.ts';
 import type { EventQuery } from '../../src-node/contract/lab-api.ts';
 import type { RunMetadata, StoredEvent, TraceEvent } from '../../src-node/contract/trace.ts';
 import {
@@ -91,39 +89,12 @@ export interface Recorder {
   stats(): RecorderStats;
 }
 
-/**
- * The Node binary that runs the lab's child processes. Under Electron the children still
- * need Node (better-sqlite3 is built for Node's ABI, VERSIONS.md): the Node that ran npm,
- * else `node` on the PATH. Under plain Node, the running binary.
- */
-export function nodeBinary(): string {
-  if (process.versions['electron'] !== undefined) {
-    return process.env['npm_node_execpath'] ?? 'node';
-  }
-  return process.execPath;
-}
-
-/**
- * The bundled recorder, out/node/recorder.cjs, found above this module (it sits in
- * src-main/recorder/ in development and in out/main/ once bundled). DISTLAB_RECORDER_ENTRY
- * overrides it.
- */
+/** The bundled recorder, out/node/recorder.cjs; DISTLAB_RECORDER_ENTRY overrides it (tests). */
 export function recorderEntry(): string {
   const override = process.env['DISTLAB_RECORDER_ENTRY'];
-  if (override !== undefined && override !== '') return override;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'out', 'node', 'recorder.cjs');
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) {
-      throw new Error('out/node/recorder.cjs is missing: build the child processes with `npm run build:node`');
-    }
-    dir = parent;
-  }
+  return override !== undefined && override !== '' ? override : childEntry('recorder');
 }
 
-/** Starts the recorder child and opens (or creates) the trace; rejects with the reason if it cannot. */
 export async function startRecorder(options: RecorderOptions): Promise<Recorder> {
   if (typeof options?.tracePath !== 'string' || options.tracePath === '') {
     throw new Error('startRecorder: tracePath is required');

@@ -82,6 +82,11 @@ export const scenarioSchema = z.strictObject({
     /** Operations per second, over all clients. */
     ratePerSec: z.number().positive().max(5_000).default(10),
     keys: z.number().int().min(1).max(10_000).default(5),
+    /**
+     * Every write goes to a key of its own (Jepsen's "set" workload): nothing overwrites an
+     * acknowledged write, so reading every key back at the end finds each lost one.
+     */
+    uniqueKeys: z.boolean().default(false),
     /** Share of writes among operations (the rest are reads). */
     writeShare: z.number().min(0).max(1).default(0.6),
     startMs: z.number().min(0).default(0),

@@ -116,7 +116,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function serveStatic(pathname: string, response: ServerResponse): Promise<void> {
     const filePath = resolveInside(rendererDir, pathname === '/' ? '/index.html' : pathname);
-    if (filePath === null) {
+    // Dot files (the build stamp, editor droppings) are not part of the page.
+    if (filePath === null || path.relative(rendererDir, filePath).split(path.sep).some((part) => part.startsWith('.'))) {
       sendText(response, 404, 'not found');
       return;
     }

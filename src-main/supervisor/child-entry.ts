@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The Node binary that runs child processes. */
 export function nodeBinary(): string {
-  if (process.versions['electron']) return process.env['npm_node_execpath'] ?? process.env['DISTLAB_NODE'] ?? 'node';
+  if (process.versions['electron']) return process.env['DISTLAB_NODE'] ?? process.env['npm_node_execpath'] ?? 'node';
   return process.execPath;
 }
 

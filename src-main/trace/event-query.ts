@@ -34,8 +34,8 @@ export function buildEventQuery(query: EventQuery): EventQuerySql {
   addList(where, params, 'kind', checkList(query.kinds, 'kinds'));
   if (query.text !== undefined && query.text !== '') {
     const pattern = `%${escapeLike(checkText(query.text))}%`;
-    where.push("(msg_type LIKE ? ESCAPE '\\' OR detail LIKE ? ESCAPE '\\')");
-    params.push(pattern, pattern);
+    where.push("(msg_id LIKE ? ESCAPE '\\' OR msg_type LIKE ? ESCAPE '\\' OR detail LIKE ? ESCAPE '\\')");
+    params.push(pattern, pattern, pattern);
   }
   const reverse = query.beforeId !== undefined && query.afterId === undefined;
   params.push(checkLimit(query.limit));

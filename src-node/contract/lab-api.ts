@@ -46,7 +46,7 @@ export interface EventQuery {
   limit?: number;
   nodes?: ProcessId[];
   kinds?: TraceKind[];
-  /** Substring searched in the message type and the detail. */
+  /** Substring searched in the message id, the message type and the detail. */
   text?: string;
 }
 

@@ -209,7 +209,7 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
     },
     onSample: (phi, suspected) => tracer.record('suspicion', { detail: { phi, suspected } }),
     onPause: (gapMs) => tracer.record('log', {
-      detail: { message: `this process did not run for ${Math.round(gapMs)} ms; failure-detector history restarted` },
+      detail: { message: `this process did not run for ${Math.round(gapMs)} ms; peers' silence during it forgiven` },
     }),
   });
 

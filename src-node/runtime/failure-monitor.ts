@@ -10,11 +10,12 @@
 // drifting wall clock — or a skew changed by the lab at run time — would read as a burst
 // or a silence of heartbeats that never happened.
 //
-// A paused process (SIGSTOP, a long GC, a blocked event loop) wakes with every peer
-// silent for the length of the pause, although it was this node that was away. When a
-// check runs much later than scheduled, the monitor forgets the arrival history it could
-// not observe and starts over, and a suspected peer is cleared only by a heartbeat that
-// really arrives after the pause.
+// A paused process (SIGSTOP, a long GC, a blocked event loop, a machine starved of CPU)
+// wakes with every peer silent for the length of the pause, although it was this node
+// that was away. When a check runs much later than scheduled, the monitor credits every
+// peer with the time this process was not running (`forgive`): silence it could not
+// listen to says nothing about the peer. History is kept, so a crash is still detected on
+// a loaded machine, only later by the time the observer itself lost.
 
 import type { NodeId } from '../contract/clock.ts';
 import type { PhiOptions } from '../contract/control.ts';
@@ -40,15 +41,15 @@ export function pauseGapMs(heartbeatIntervalMs: number): number {
 }
 
 export class FailureMonitor {
-  private detectors = new Map<NodeId, PhiAccrualDetector>();
+  private readonly detectors: Map<NodeId, PhiAccrualDetector>;
   private readonly suspected = new Set<NodeId>();
-  /** Peers heard from since the detectors were (re)created. */
+  /** Peers heard from at least once: a suspicion is cleared only by a real heartbeat. */
   private readonly heard = new Set<NodeId>();
   private timers: NodeJS.Timeout[] = [];
   private lastCheckMs = 0;
 
   constructor(private readonly options: FailureMonitorOptions) {
-    this.resetDetectors();
+    this.detectors = new Map(options.peers.map((peer) => [peer, new PhiAccrualDetector(options.detector)]));
   }
 
   /** Starts heartbeats and checks; called once the node knows where its peers are. */
@@ -94,9 +95,8 @@ export class FailureMonitor {
     const lateMs = nowMs - this.lastCheckMs - this.options.heartbeatIntervalMs;
     this.lastCheckMs = nowMs;
     if (lateMs > pauseGapMs(this.options.heartbeatIntervalMs)) {
-      this.resetDetectors();
+      for (const detector of this.detectors.values()) detector.forgive(lateMs, nowMs);
       this.options.onPause(lateMs);
-      return;
     }
     for (const peer of this.options.peers) {
       const over = this.phiOf(peer, nowMs) >= this.options.detector.threshold;
@@ -121,12 +121,5 @@ export class FailureMonitor {
       phi[peer] = Math.round(Math.min(this.phiOf(peer, nowMs), PHI_REPORT_MAX) * 1000) / 1000;
     }
     this.options.onSample(phi, [...this.suspected]);
-  }
-
-  private resetDetectors(): void {
-    const nowMs = this.options.nowMs();
-    this.detectors = new Map(this.options.peers.map((peer) => [peer, new PhiAccrualDetector(this.options.detector)]));
-    this.heard.clear();
-    if (this.timers.length > 0) for (const detector of this.detectors.values()) detector.heartbeat(nowMs);
   }
 }

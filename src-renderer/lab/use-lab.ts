@@ -257,7 +257,7 @@ export function createLabStore(api: ShellLabApi) {
       selectedEventId.value = id;
     },
     async fault(request: FaultRequest): Promise<boolean> {
-      const done = await attempt(`Fault ${request.kind}`, async () => {
+      const done = await attempt(describeFault(request), async () => {
         await api.fault(request);
         return true;
       });
@@ -280,6 +280,26 @@ export function createLabStore(api: ShellLabApi) {
       return true;
     },
   };
+}
+
+/** What a person asked for, as the start of a sentence: "Crash n5 failed: …". */
+function describeFault(request: FaultRequest): string {
+  switch (request.kind) {
+    case 'partition':
+      return 'Partition';
+    case 'heal':
+      return 'Heal';
+    case 'link':
+      return `Link fault ${request.source} → ${request.target}`;
+    case 'clock':
+      return `Clock of ${request.node}`;
+    case 'slow-disk':
+      return `Slow disk on ${request.node}`;
+    case 'wipe':
+      return `Wiping the disk of ${request.node}`;
+    default:
+      return `${request.kind[0]!.toUpperCase()}${request.kind.slice(1)} ${request.node}`;
+  }
 }
 
 export type LabStore = ReturnType<typeof createLabStore>;

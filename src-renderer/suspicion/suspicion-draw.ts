@@ -5,7 +5,7 @@
 import type { ProcessId } from '../../src-node/contract/clock.ts';
 import type { CanvasTheme } from '../timeline/canvas-theme.ts';
 import { processColor, withAlpha } from '../timeline/colors.ts';
-import type { ProcessInterval } from '../timeline/fault-intervals.ts';
+import type { FaultMarker, PartitionBand, ProcessInterval } from '../timeline/fault-intervals.ts';
 import { formatTick, niceTicks } from '../timeline/space-time-view.ts';
 import { PHI_TICKS, phiToUnit, visibleRuns, type ObserverSeries } from './suspicion-series.ts';
 
@@ -31,6 +31,9 @@ export interface PhiChart {
   intervals: readonly ProcessInterval[];
   /** The peers' outages and pauses: the causes its lines react to. */
   peerIntervals: readonly ProcessInterval[];
+  partitions: readonly PartitionBand[];
+  /** Faults on links into the observer (loss, delay…): the cause of a saw-tooth. */
+  linkMarkers: readonly FaultMarker[];
 }
 
 interface Frame {
@@ -139,6 +142,27 @@ function drawPeerIntervals(chart: PhiChart, frame: Frame): void {
     context.fillRect(x0, frame.bottom + 3, Math.max(2, x1 - x0), 4);
     context.fillStyle = color;
     context.fillText(`${interval.process} ${intervalLabel(interval)}`, x0 + 2, frame.bottom + 8);
+  }
+  for (const band of chart.partitions) {
+    const x0 = Math.max(frame.left, frame.x(band.start.labTimeMs));
+    const x1 = Math.min(frame.right, frame.x(band.end?.labTimeMs ?? chart.toMs));
+    if (x1 < x0) continue;
+    context.fillStyle = withAlpha(theme.fault, 0.5);
+    context.fillRect(x0, frame.bottom + 3, Math.max(2, x1 - x0), 4);
+    context.fillStyle = theme.fault;
+    context.fillText('partition', x0 + 2, frame.bottom + 8);
+  }
+  for (const marker of chart.linkMarkers) {
+    const x = frame.x(marker.at.labTimeMs);
+    if (x < frame.left || x > frame.right) continue;
+    context.fillStyle = theme.warn;
+    context.beginPath();
+    context.moveTo(x - 5, frame.bottom + 2);
+    context.lineTo(x + 5, frame.bottom + 2);
+    context.lineTo(x, frame.bottom + 9);
+    context.closePath();
+    context.fill();
+    context.fillText(`${marker.process}${marker.label}`, x + 6, frame.bottom + 6);
   }
 }
 

@@ -42,6 +42,8 @@ export interface PartitionBand {
 export interface FaultMarker {
   /** The lane it belongs on: a node, or the source of a link. */
   process: ProcessId;
+  /** For a link fault: the far end of the link. */
+  target?: ProcessId;
   label: string;
   at: AxisPoint;
 }
@@ -120,7 +122,7 @@ export class FaultTimeline {
       case 'heal':
         return this.closePartition(at);
       case 'link':
-        this.markers.push({ process: request.source, label: `→${request.target} ${linkLabel(request.faults)}`, at });
+        this.markers.push({ process: request.source, target: request.target, label: `→${request.target} ${linkLabel(request.faults)}`, at });
         return;
       case 'clock':
         this.markers.push({ process: request.node, label: clockLabel(request.clock), at });

@@ -24,7 +24,7 @@ const LANE_HEIGHT_MAX_PX = 110;
 const MAX_EDGES_WITH_HEADS = 3000;
 const MAX_EDGES_WITH_LABELS = 300;
 /** Zoomed far out, arrows merge into a wash; drawing a sample of them looks the same and stays fast. */
-const MAX_EDGES_DRAWN = 6000;
+const MAX_EDGES_DRAWN = 2500;
 
 export interface LanePlace {
   process: ProcessId;
@@ -429,33 +429,61 @@ function drawEdgeLabels(scene: Scene, shapes: EdgeShape[]): void {
 
 /** Events of the visible window, dimmed when concurrent with the selection. */
 function drawEvents(scene: Scene): void {
+  for (const place of scene.lanes) drawLaneEvents(scene, place);
+}
+
+/**
+ * A crowded lane (more events than pixels) draws its events as one batch of small
+ * squares, one per pixel column, colored by causal relation when something is selected;
+ * the rare ones (state changes, starts) always get their glyph and label.
+ */
+function drawLaneEvents(scene: Scene, place: LanePlace): void {
   const { from, to } = windowOf(scene);
-  const axis = scene.view.axis;
-  for (const place of scene.lanes) {
-    const lane = scene.layout.lanes.get(place.process);
-    if (lane === undefined) continue;
-    const list = laneEvents(lane, axis);
-    const [begin, end] = laneWindow(lane, axis, from, to);
-    const dense = end - begin > (scene.width - GUTTER_PX) / 3;
-    let lastColumn = Number.NaN;
-    let labelRight = Number.NEGATIVE_INFINITY;
-    for (let i = begin; i < end; i++) {
-      const event = list[i]!;
-      const x = xOf(scene, axisValue(event, axis));
+  const { axis } = scene.view;
+  const lane = scene.layout.lanes.get(place.process);
+  if (lane === undefined) return;
+  const list = laneEvents(lane, axis);
+  const [begin, end] = laneWindow(lane, axis, from, to);
+  const dense = end - begin > (scene.width - GUTTER_PX) / 3;
+  const color = processColor(place.process);
+  const dots = new Map<string, number[]>();
+  let lastColumn = Number.NaN;
+  let labelRight = Number.NEGATIVE_INFINITY;
+  for (let i = begin; i < end; i++) {
+    const event = list[i]!;
+    const x = xOf(scene, axisValue(event, axis));
+    const label = eventLabel(event);
+    const relation = scene.relationOf?.(event) ?? null;
+    const rare = event.kind === 'state' || event.kind === 'start' || event.kind === 'recover';
+    if (dense && !rare && event !== scene.selected) {
       const column = Math.round(x);
-      const label = eventLabel(event);
-      // Crowded lanes draw one ordinary event per pixel column; labelled ones always.
-      if (dense && label === null && column === lastColumn && event !== scene.selected) continue;
+      if (column === lastColumn) continue;
       lastColumn = column;
-      const relation = scene.relationOf?.(event) ?? null;
-      scene.context.globalAlpha = relation === 'concurrent' ? 0.18 : 1;
-      drawGlyph(scene, event, x, place.y);
-      const rare = event.kind === 'state' || event.kind === 'start' || event.kind === 'recover';
-      if (label !== null && x > labelRight + 6 && (rare || !dense)) labelRight = x + drawEventLabel(scene, event, label, x, place.y);
-      scene.context.globalAlpha = 1;
-      if (relation !== null && relation !== 'concurrent' && relation !== 'unrelated') drawHalo(scene, relation, x, place.y);
+      const style = denseStyle(scene, color, relation);
+      let xs = dots.get(style);
+      if (xs === undefined) dots.set(style, (xs = []));
+      xs.push(x);
+      continue;
     }
+    scene.context.globalAlpha = relation === 'concurrent' ? 0.18 : 1;
+    drawGlyph(scene, event, x, place.y);
+    if (label !== null && x > labelRight + 6 && (rare || !dense)) labelRight = x + drawEventLabel(scene, event, label, x, place.y);
+    scene.context.globalAlpha = 1;
+    if (relation !== null && relation !== 'concurrent' && relation !== 'unrelated') drawHalo(scene, relation, x, place.y);
   }
+  for (const [style, xs] of dots) {
+    scene.context.fillStyle = style;
+    scene.context.beginPath();
+    for (const x of xs) scene.context.rect(x - 1.75, place.y - 1.75, 3.5, 3.5);
+    scene.context.fill();
+  }
+}
+
+function denseStyle(scene: Scene, color: string, relation: CausalRelation | null): string {
+  if (relation === 'past') return scene.theme.past;
+  if (relation === 'future') return scene.theme.future;
+  if (relation === 'concurrent' || relation === 'unrelated') return withAlpha(color, 0.18);
+  return color;
 }
 
 function drawGlyph(scene: Scene, event: StoredEvent, x: number, y: number): void {

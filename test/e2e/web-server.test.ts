@@ -88,6 +88,8 @@ test('web server: token, static files, socket calls, exports, close', async () =
       assert.doesNotMatch(await response.text(), /secret/);
     }
     assert.equal((await fetch(`${origin}/assets`, { headers: { cookie } })).status, 404);
+    writeFileSync(path.join(rendererDir, '.build-stamp'), 'stamp');
+    assert.equal((await fetch(`${origin}/.build-stamp`, { headers: { cookie } })).status, 404);
     assert.equal((await fetch(`${origin}/`, { method: 'POST', headers: { cookie } })).status, 405);
 
     // socket.io refuses a connection without the token.

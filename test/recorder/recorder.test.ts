@@ -9,7 +9,8 @@ import path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { RunMetadata, StoredEvent, TraceEvent } from '../../src-node/contract/trace.ts';
-import { nodeBinary, startRecorder, type Recorder } from '../../src-main/recorder/recorder-client.ts';
+import { startRecorder, type Recorder } from '../../src-main/recorder/recorder-client.ts';
+import { nodeBinary } from '../../src-main/supervisor/child-entry.ts';
 import { dominates, ensureRecorderBundle, EventMaker, isAlive, parseShiviz, shivizProblems, tempDir } from './helpers.ts';
 
 const RUN: RunMetadata = {

@@ -90,9 +90,9 @@ describe('JSON lines', () => {
 describe('event queries', () => {
   test('filters become bound parameters, in row-id order', () => {
     const built = buildEventQuery({ afterId: 10, nodes: ['n1', 'n2'], kinds: ['send'], text: '50%_off', limit: 5 });
-    assert.match(built.sql, /id > \? AND node IN \(\?, \?\) AND kind IN \(\?\) AND \(msg_type LIKE/);
+    assert.match(built.sql, /id > \? AND node IN \(\?, \?\) AND kind IN \(\?\) AND \(msg_id LIKE \? ESCAPE '\\' OR msg_type LIKE/);
     assert.match(built.sql, /ORDER BY id ASC LIMIT \?$/);
-    assert.deepEqual(built.params, [10, 'n1', 'n2', 'send', '%50\\%\\_off%', '%50\\%\\_off%', 5]);
+    assert.deepEqual(built.params, [10, 'n1', 'n2', 'send', '%50\\%\\_off%', '%50\\%\\_off%', '%50\\%\\_off%', 5]);
     assert.equal(built.reverse, false);
   });
 

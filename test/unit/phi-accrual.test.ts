@@ -122,6 +122,19 @@ describe('phi accrual failure detector', () => {
     assert.equal(detector.lastHeartbeatMs, last - 5000);
   });
 
+  // The observer's own pause (SIGSTOP, CPU starvation) is not the peer's silence.
+  it('forgive credits the time the observer was not running, without learning an interval', () => {
+    const detector = new PhiAccrualDetector(DEFAULT_PHI_OPTIONS);
+    const last = feed(detector, new Array(300).fill(1000));
+    const before = detectionTimeMs(detector, last);
+    detector.forgive(3000, last + 3500);
+    assert.equal(detector.lastHeartbeatMs, last + 3000);
+    assert.ok(detector.phi(last + 3500) < 1, 'half a second of real silence is no suspicion');
+    assert.equal(detectionTimeMs(detector, last + 3000), before, 'the history is unchanged');
+    detector.forgive(10_000, last + 4000);
+    assert.equal(detector.lastHeartbeatMs, last + 4000, 'never forgiven past now');
+  });
+
   it('phiOf matches Akka at the mean: -log10(1/2)', () => {
     assert.ok(Math.abs(phiOf(1000, 1000, 100) - Math.log10(2)) < 1e-12);
   });

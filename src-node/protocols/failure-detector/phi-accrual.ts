@@ -164,6 +164,18 @@ export class PhiAccrualDetector {
     this.lastHeartbeatAtMs = nowMs;
   }
 
+  /**
+   * Credits `gapMs` during which the observer itself was not running (paused, starved of
+   * CPU): that silence says nothing about the peer, so the last arrival moves forward by
+   * it (never past `nowMs`) and no interval is learned from it.
+   */
+  forgive(gapMs: number, nowMs: number): void {
+    assertTime(nowMs);
+    const last = this.lastHeartbeatAtMs;
+    if (last === null || !(gapMs > 0)) return;
+    this.lastHeartbeatAtMs = Math.min(nowMs, last + gapMs);
+  }
+
   phi(nowMs: number): number {
     assertTime(nowMs);
     const last = this.lastHeartbeatAtMs;
