@@ -62,6 +62,9 @@ export class NodeProcess {
     this.linksUp.clear();
     const child = fork(options.entry, [], {
       execPath: options.execPath,
+      // Not the parent's flags: under tsx or a debugger they would load into every node.
+      // DISTLAB_NODE_ARGS passes flags on purpose (e.g. `--cpu-prof` to profile the nodes).
+      execArgv: (process.env['DISTLAB_NODE_ARGS'] ?? '').split(' ').filter((flag) => flag !== ''),
       env: { ...process.env, DISTLAB_NODE_CONFIG: JSON.stringify(options.config) },
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -289,6 +289,9 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
         connectionPeers.delete(connection);
         for (const [requestId, request] of pending) if (request.connection === connection) pending.delete(requestId);
       },
+      onUndelivered(peer, event, data) {
+        onDrop(peer, { event, data }, 'link-down');
+      },
       onLink(peer, up) {
         tracer.record('link', { peer, detail: { up } });
         channel.send({ t: 'link', peer, up });

@@ -21,6 +21,8 @@ export const MAX_CORE_TIMERS = 10_000;
 
 /** Lamport, vector-clock and sequence values reserved in stable storage at a time. */
 export const CLOCK_RESERVATION_BLOCK = 1000;
+/** The reservation block doubles on each use up to this (see causal-clock.ts). */
+export const CLOCK_RESERVATION_BLOCK_MAX = 64_000;
 
 /** How often the host compares the core's status with the last one it reported. */
 export const STATUS_CHECK_MS = 50;

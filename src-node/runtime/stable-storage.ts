@@ -46,6 +46,9 @@ export function openStableStorage(dataDir: string): StableStorage {
       else upsert.run(write.key, JSON.stringify(write.value));
     }
   });
+  const writeMeta = db.transaction((entries: Record<string, number>) => {
+    for (const [key, value] of Object.entries(entries)) metaUpsert.run(key, JSON.stringify(value));
+  });
   let open = true;
 
   return {
@@ -64,8 +67,8 @@ export function openStableStorage(dataDir: string): StableStorage {
       const row = metaSelect.get(key);
       return row === undefined ? undefined : (JSON.parse(row.value) as number);
     },
-    setMeta(key, value) {
-      metaUpsert.run(key, JSON.stringify(value));
+    setMeta(entries) {
+      writeMeta(entries);
     },
     close() {
       if (!open) return;

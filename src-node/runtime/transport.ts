@@ -3,6 +3,11 @@
 // A → B traffic rides A's client to B's server; B → A rides B's own client, so cutting
 // one direction (a one-way partition) is natural. The transport only moves raw data: the
 // node checks everything that arrives.
+//
+// What one node emits to one peer in the same turn of the event loop leaves as one
+// socket.io packet (`batch`, a JSON string of [event, data] pairs, in order): socket.io's
+// per-packet work (binary scan, encoding, a WebSocket frame) then happens once per batch
+// instead of once per message, which is most of the cost of a message on localhost.
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +28,8 @@ export interface TransportHandlers {
   onConnectionClosed(connection: string): void;
   /** This node's outgoing link to `peer` came up or went down. */
   onLink(peer: NodeId, up: boolean): void;
+  /** Emitted data that could not leave: the link went down before its batch was sent. */
+  onUndelivered(peer: NodeId, event: string, data: unknown): void;
   onMalformed(reason: string, connection: string): void;
 }
 
@@ -32,17 +39,27 @@ export interface Transport {
   /** Opens (or re-points, when a peer restarted on a new port) one outgoing link per peer. */
   setPeers(peers: readonly { id: NodeId; url: string }[]): void;
   isLinkUp(peer: NodeId): boolean;
-  /** Emits on the outgoing link; false when the link is not connected (nothing is buffered). */
+  /**
+   * Emits on the outgoing link, in this turn's batch; false when the link is not connected
+   * (nothing is buffered across a disconnection: `onUndelivered` reports what was lost).
+   */
   emit(peer: NodeId, event: string, data: unknown): boolean;
   close(): Promise<void>;
 }
 
-const KNOWN_EVENTS = new Set([PEER_HELLO_EVENT, PEER_MESSAGE_EVENT, HEARTBEAT_EVENT, CLIENT_REQUEST_EVENT]);
+export const BATCH_EVENT = 'batch';
+/** A batch is sent early once it holds this many messages. */
+export const MAX_BATCH_ITEMS = 256;
+
+const KNOWN_EVENTS = new Set([PEER_HELLO_EVENT, PEER_MESSAGE_EVENT, HEARTBEAT_EVENT, CLIENT_REQUEST_EVENT, BATCH_EVENT]);
 
 interface OutgoingLink {
   url: string;
   socket: ClientSocket;
   up: boolean;
+  /** [event, data] pairs emitted this turn and not yet sent. */
+  queue: [string, unknown][];
+  flushScheduled: boolean;
 }
 
 export interface TransportOptions {
@@ -58,6 +75,7 @@ function wireIncoming(socket: ServerSocket, handlers: TransportHandlers): void {
   socket.on(PEER_HELLO_EVENT, (raw: unknown) => handlers.onPeerHello(raw, connection));
   socket.on(PEER_MESSAGE_EVENT, (raw: unknown) => handlers.onPeerMessage(raw, connection));
   socket.on(HEARTBEAT_EVENT, (raw: unknown) => handlers.onHeartbeat(raw));
+  socket.on(BATCH_EVENT, (raw: unknown) => receiveBatch(raw, connection, handlers));
   socket.on(CLIENT_REQUEST_EVENT, (raw: unknown, ack: unknown) => {
     handlers.onClientRequest(raw, typeof ack === 'function' ? (ack as Ack) : undefined, connection);
   });
@@ -67,6 +85,27 @@ function wireIncoming(socket: ServerSocket, handlers: TransportHandlers): void {
     }
   });
   socket.on('disconnect', () => handlers.onConnectionClosed(connection));
+}
+
+/** Unpacks a peer's batch and hands each message to its handler, in order. */
+function receiveBatch(raw: unknown, connection: string, handlers: TransportHandlers): void {
+  let items: unknown;
+  try {
+    items = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  } catch {
+    items = undefined;
+  }
+  if (!Array.isArray(items)) {
+    handlers.onMalformed('batch: not a JSON array of [event, data] pairs', connection);
+    return;
+  }
+  for (const item of items) {
+    const [event, data] = Array.isArray(item) && item.length === 2 ? item : [undefined, undefined];
+    if (event === PEER_MESSAGE_EVENT) handlers.onPeerMessage(data, connection);
+    else if (event === HEARTBEAT_EVENT) handlers.onHeartbeat(data);
+    else if (event === PEER_HELLO_EVENT) handlers.onPeerHello(data, connection);
+    else handlers.onMalformed(`batch: unknown item ${JSON.stringify(item)?.slice(0, 64)}`, connection);
+  }
 }
 
 function listen(httpServer: ReturnType<typeof createServer>, host: string, port: number): Promise<void> {
@@ -110,7 +149,7 @@ export async function startTransport(options: TransportOptions): Promise<Transpo
       randomizationFactor: 0.5,
       timeout: 2000,
     });
-    const link: OutgoingLink = { url: peerUrl, socket, up: false };
+    const link: OutgoingLink = { url: peerUrl, socket, up: false, queue: [], flushScheduled: false };
     links.set(peer, link);
     socket.on('connect', () => {
       socket.emit(PEER_HELLO_EVENT, { source: self });
@@ -124,11 +163,27 @@ export async function startTransport(options: TransportOptions): Promise<Transpo
     });
   }
 
+  function flush(peer: NodeId, link: OutgoingLink): void {
+    link.flushScheduled = false;
+    const items = link.queue;
+    if (items.length === 0) return;
+    link.queue = [];
+    // socket.io would buffer while disconnected and replay on reconnect: never that.
+    if (!link.socket.connected || links.get(peer) !== link) {
+      for (const [event, data] of items) handlers.onUndelivered(peer, event, data);
+      return;
+    }
+    const [first] = items;
+    if (items.length === 1 && first) link.socket.emit(first[0], first[1]);
+    else link.socket.emit(BATCH_EVENT, JSON.stringify(items));
+  }
+
   function drop(peer: NodeId): void {
     const link = links.get(peer);
     if (link === undefined) return;
     setLinkUp(peer, link, false);
     links.delete(peer);
+    flush(peer, link);
     link.socket.removeAllListeners();
     link.socket.disconnect();
   }
@@ -149,13 +204,19 @@ export async function startTransport(options: TransportOptions): Promise<Transpo
       return links.get(peer)?.socket.connected === true;
     },
     emit(peer, event, data) {
-      const socket = links.get(peer)?.socket;
-      if (socket === undefined || !socket.connected) return false;
-      socket.emit(event, data);
+      const link = links.get(peer);
+      if (link === undefined || !link.socket.connected) return false;
+      link.queue.push([event, data]);
+      if (link.queue.length >= MAX_BATCH_ITEMS) flush(peer, link);
+      else if (!link.flushScheduled) {
+        link.flushScheduled = true;
+        setImmediate(() => flush(peer, link));
+      }
       return true;
     },
     async close() {
       closing = true;
+      for (const [peer, link] of links) flush(peer, link);
       for (const link of links.values()) {
         link.socket.removeAllListeners();
         link.socket.disconnect();

@@ -111,10 +111,13 @@ describe('a cluster of runtime nodes', () => {
     socket.emit(PEER_MESSAGE_EVENT, { source: 'mallory', target: 'n2', type: 'x', id: 'm:1', lamport: 1, vclock: {}, sentAtNodeMs: 0, payload: 1 });
     socket.emit('heartbeat', { source: 42 });
     socket.emit('what-is-this', 1, 2, 3);
+    socket.emit('batch', '{not json');
+    socket.emit('batch', { not: 'a string' });
+    socket.emit('batch', JSON.stringify([['heartbeat', { source: 42 }], ['launch-missiles', 1], 7]));
     await sleep(100);
     await cluster.flush('n2');
     const logs = cluster.events('n2', 'log').slice(before);
-    assert.ok(logs.length >= 6, `expected 6 log events, got ${logs.length}`);
+    assert.ok(logs.length >= 11, `expected 11 log events, got ${logs.length}`);
     assert.ok(logs.every((event) => /malformed/.test((event.detail as { message: string }).message)));
     const ack = await cluster.clientRequest('n2', { f: 'read', key: 'k' });
     assert.equal(ack.result.type, 'ok');
