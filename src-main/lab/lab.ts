@@ -97,7 +97,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     async scenarios(): Promise<ScenarioSummary[]> {
       const names = shippedScenarioNames();
       const loaded = await Promise.all(names.map((name) => resolveScenario(name)));
-      return loaded.map((scenario) => ({ name: scenario.name, title: scenario.title, summary: scenario.summary }));
+      return loaded.map((scenario) => ({ name: scenario.name, title: scenario.title, summary: scenario.summary, lesson: scenario.lesson }));
     },
     async startScenario(name: string): Promise<LabSnapshot> {
       if (typeof name !== 'string') throw new Error('a scenario is named by a string');

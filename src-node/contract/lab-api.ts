@@ -83,6 +83,8 @@ export interface ScenarioSummary {
   name: string;
   title: string;
   summary: string;
+  /** What to watch: the idea of the book the scenario shows (may be empty). */
+  lesson: string;
 }
 
 /** Live updates pushed to the UI. Events come in batches, in row-id order. */

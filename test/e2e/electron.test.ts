@@ -185,10 +185,19 @@ describe('launchDesktop (a fake app folder and a fake Electron)', () => {
 describe('the desktop app (real Electron)', () => {
   test('the built main process loads no native module', async (t) => {
     const main = path.join(root, 'out', 'main', 'index.js');
-    if (!existsSync(main)) return t.skip('out/main/index.js is not built (npm run build)');
+    if (!existsSync(main)) return t.skip('out/main/index.js is not built (npm test builds it with electron-vite)');
     const code = await readFile(main, 'utf8');
-    assert.doesNotMatch(code, /(require\(|from\s*|import\()\s*["']better-sqlite3["']/, 'out/main/index.js loads better-sqlite3');
     assert.doesNotMatch(code, /\.node["']\)/, 'out/main/index.js loads a .node addon');
+    // Every package the bundle imports must be pure JavaScript: no node-gyp build inside.
+    const specifiers = new Set([...code.matchAll(/(?:from\s*|import\(\s*|require\(\s*)["']([^"']+)["']/g)].map((match) => match[1] as string));
+    const packages = [...specifiers].filter((name) => !name.startsWith('node:') && !name.startsWith('.') && name !== 'electron');
+    assert.ok(packages.length > 0, 'the bundle imports some packages');
+    for (const name of packages) {
+      const dir = path.join(root, 'node_modules', ...name.split('/').slice(0, name.startsWith('@') ? 2 : 1));
+      assert.ok(existsSync(dir), `${name} is installed`);
+      assert.ok(!existsSync(path.join(dir, 'binding.gyp')), `${name} is a native module: the Electron main process must not load it`);
+    }
+    assert.ok(!specifiers.has('better-sqlite3'));
   });
 
   test('a window opens, five nodes come up, a crash click takes one down, quitting leaves no process', async (t) => {
