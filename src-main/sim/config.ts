@@ -1,0 +1,336 @@
+// What one simulated run is: the cluster, the protocol, the network and disk models, the
+// clocks, the workload, the faults (a random nemesis and/or a fixed schedule), the two phases
+// and what the checks are expected to say. A run is a pure function of its SimConfig, and a
+// SimConfig is a pure function of (profile or scenario, seed): swarm testing (Groce et al.
+// 2012, FoundationDB) lets the seed draw the cluster size, the fault rates and the workload
+// mix too, so that a sweep of seeds explores configurations nobody thought to write down.
+
+import type { NodeId } from '../../src-node/contract/clock.ts';
+import type { PhiOptions } from '../../src-node/contract/control.ts';
+import type { ClockFaults, FaultRequest } from '../../src-node/contract/faults.ts';
+import { LAB_HEARTBEAT_INTERVAL_MS, LAB_PHI_OPTIONS, validatePhiOptions } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
+import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
+import type { Scenario } from '../scenario/scenario.ts';
+
+/** A distribution of delays (ms). */
+export type DelayModel =
+  | { kind: 'uniform'; minMs: number; maxMs: number }
+  /** minMs + an exponential with mean `meanMs`, capped at maxMs. */
+  | { kind: 'exponential'; minMs: number; meanMs: number; maxMs: number }
+  /** Pareto: minMs / U^(1/alpha), capped at maxMs: most delays near minMs, a few very long. */
+  | { kind: 'long-tail'; minMs: number; alpha: number; maxMs: number };
+
+export function drawDelay(random: Random, model: DelayModel): number {
+  switch (model.kind) {
+    case 'uniform':
+      return model.minMs + random.next() * (model.maxMs - model.minMs);
+    case 'exponential':
+      return Math.min(model.maxMs, model.minMs - model.meanMs * Math.log(1 - random.next()));
+    case 'long-tail':
+      return Math.min(model.maxMs, model.minMs / Math.pow(1 - random.next(), 1 / model.alpha));
+  }
+}
+
+export type Expect = 'pass' | 'fail' | 'either';
+
+export interface NetworkConfig {
+  /** Delay of every node-to-node link, unless `slowLinks` names it. */
+  delay: DelayModel;
+  /** Directed links (`n1>n2`) with a delay model of their own. */
+  slowLinks: Record<string, DelayModel>;
+  lossPct: number;
+  duplicatePct: number;
+  /** Share of messages held back by up to `reorderMaxMs` extra so that later ones overtake them. */
+  reorderPct: number;
+  reorderMaxMs: number;
+  /** Client ↔ node (the lab's side of the network: never partitioned, never lossy). */
+  clientDelay: DelayModel;
+}
+
+export interface SimWorkload {
+  clients: number;
+  /** Operations per second over all clients. */
+  ratePerSec: number;
+  keys: number;
+  /** Every write to a key of its own (Jepsen's "set"): no overwrite hides a lost write. */
+  uniqueKeys: boolean;
+  writeShare: number;
+  startMs: number;
+  timeoutMs: number;
+}
+
+export type NemesisAction = 'crash' | 'pause' | 'partition' | 'one-way' | 'link' | 'clock' | 'slow-disk';
+
+/** Random faults during the safety phase. Each action is undone after a drawn duration. */
+export interface NemesisConfig {
+  /** Mean time between two fault actions (exponential). */
+  meanIntervalMs: number;
+  weights: Partial<Record<NemesisAction, number>>;
+  /** Nodes crashed or paused at once, at most. */
+  maxDown: number;
+  downMs: [number, number];
+  pauseMs: [number, number];
+  partitionMs: [number, number];
+  linkMs: [number, number];
+  /** Link degradation: loss up to this. */
+  linkLossPctMax: number;
+  clockSkewMaxMs: number;
+  clockDriftPpmMax: number;
+  slowDiskMsMax: number;
+}
+
+export interface SimExpectations {
+  durability: Expect;
+  splitBrain: Expect;
+  /** Liveness: after healing, convergence within the bound. */
+  liveness: Expect;
+  suspicion: { expect: Expect; withinMs: number } | null;
+}
+
+export interface SimConfig {
+  /** The profile or scenario this run comes from (for the replay command). */
+  source: string;
+  seed: number;
+  protocol: { name: string; params: Record<string, unknown> };
+  nodes: NodeId[];
+  heartbeatIntervalMs: number;
+  suspicionSampleMs: number;
+  failureDetector: PhiOptions;
+  network: NetworkConfig;
+  /** fsync latency of one stable-storage transaction. */
+  persistLatency: DelayModel;
+  /** Clock faults of each node at start. */
+  clocks: Record<NodeId, ClockFaults>;
+  workload: SimWorkload | null;
+  nemesis: NemesisConfig | null;
+  /** Faults at fixed times (a scenario's schedule), `by: 'scenario'`. */
+  schedule: { atMs: number; fault: FaultRequest }[];
+  /** Phase 1 (safety under faults) lasts this long; then the liveness phase begins. */
+  safetyMs: number;
+  liveness: {
+    /** Clients keep working this long after the heal, then stop issuing operations. */
+    workMs: number;
+    /** Convergence must be reached within this many ms after the heal. */
+    boundMs: number;
+  };
+  expect: SimExpectations;
+}
+
+/** Bounds checked when a config is built (TIGER_STYLE: a limit on everything). */
+export const SIM_LIMITS = Object.freeze({
+  nodesMin: 1,
+  nodesMax: 15,
+  clientsMax: 32,
+  runMsMax: 30 * 60_000,
+});
+
+export function validateConfig(config: SimConfig): SimConfig {
+  const problems: string[] = [];
+  if (config.nodes.length < SIM_LIMITS.nodesMin || config.nodes.length > SIM_LIMITS.nodesMax) problems.push(`nodes: ${config.nodes.length} is not in [${SIM_LIMITS.nodesMin}, ${SIM_LIMITS.nodesMax}]`);
+  if ((config.workload?.clients ?? 0) > SIM_LIMITS.clientsMax) problems.push(`workload.clients above ${SIM_LIMITS.clientsMax}`);
+  if (!(config.safetyMs > 0) || config.safetyMs + config.liveness.boundMs > SIM_LIMITS.runMsMax) problems.push('safetyMs + liveness.boundMs must be in (0, 30 min]');
+  if (config.liveness.workMs > config.liveness.boundMs) problems.push('liveness.workMs must not exceed liveness.boundMs');
+  if (!(config.heartbeatIntervalMs > 0) || !(config.suspicionSampleMs > 0)) problems.push('heartbeat and sample intervals must be positive');
+  if (config.nemesis !== null && !(config.nemesis.meanIntervalMs > 0)) problems.push('nemesis.meanIntervalMs must be positive');
+  if (problems.length > 0) throw new Error(`invalid simulation config (${config.source}, seed ${config.seed}):\n  ${problems.join('\n  ')}`);
+  return config;
+}
+
+// ---- the sim-only profiles ---------------------------------------------------------------
+
+export interface SimProfile {
+  name: string;
+  summary: string;
+  build(seed: number): SimConfig;
+}
+
+const between = (random: Random, min: number, max: number): number => min + random.next() * (max - min);
+const round = (value: number): number => Math.round(value * 1000) / 1000;
+
+export function nodeIds(count: number): NodeId[] {
+  return Array.from({ length: count }, (_, index) => `n${index + 1}`);
+}
+
+/** A delay model drawn by the swarm: uniform, exponential or long-tailed, LAN-like scales. */
+export function drawDelayModel(random: Random): DelayModel {
+  const kind = random.int(0, 2);
+  const minMs = round(between(random, 0.2, 2));
+  if (kind === 0) return { kind: 'uniform', minMs, maxMs: round(minMs + between(random, 1, 20)) };
+  if (kind === 1) return { kind: 'exponential', minMs, meanMs: round(between(random, 1, 15)), maxMs: 400 };
+  return { kind: 'long-tail', minMs: round(minMs + 0.5), alpha: round(between(random, 1.1, 2.5)), maxMs: 600 };
+}
+
+function drawNetwork(random: Random, nodes: readonly NodeId[], faults: { lossPct: number; duplicatePct: number; reorderPct: number }): NetworkConfig {
+  const delay = drawDelayModel(random);
+  const slowLinks: Record<string, DelayModel> = {};
+  const slowCount = random.chance(30) ? random.int(1, 3) : 0;
+  for (let index = 0; index < slowCount; index += 1) {
+    const source = nodes[random.int(0, nodes.length - 1)]!;
+    const target = nodes[random.int(0, nodes.length - 1)]!;
+    if (source !== target) slowLinks[`${source}>${target}`] = { kind: 'uniform', minMs: 5, maxMs: round(between(random, 20, 150)) };
+  }
+  return {
+    delay, slowLinks,
+    lossPct: round(between(random, 0, faults.lossPct)),
+    duplicatePct: round(between(random, 0, faults.duplicatePct)),
+    reorderPct: round(between(random, 0, faults.reorderPct)),
+    reorderMaxMs: round(between(random, 5, 50)),
+    clientDelay: { kind: 'uniform', minMs: 0.2, maxMs: round(between(random, 0.5, 3)) },
+  };
+}
+
+function drawClocks(random: Random, nodes: readonly NodeId[], skewMaxMs: number, driftMaxPpm: number): Record<NodeId, ClockFaults> {
+  const clocks: Record<NodeId, ClockFaults> = {};
+  for (const node of nodes) {
+    clocks[node] = { skewMs: round(between(random, -skewMaxMs, skewMaxMs)), driftPpm: round(between(random, -driftMaxPpm, driftMaxPpm)) };
+  }
+  return clocks;
+}
+
+function drawWorkload(random: Random): SimWorkload {
+  return {
+    clients: random.int(1, 5),
+    ratePerSec: random.int(5, 60),
+    keys: random.int(1, 20),
+    uniqueKeys: true,
+    writeShare: round(between(random, 0.5, 0.95)),
+    startMs: random.int(0, 300),
+    timeoutMs: random.int(800, 3000),
+  };
+}
+
+interface PrimaryBackupSwarm {
+  name: string;
+  mode: 'sync' | 'async';
+  network: { lossPct: number; duplicatePct: number; reorderPct: number };
+  weights: NemesisConfig['weights'];
+  /** Most nodes down at once, given the cluster size. */
+  maxDown: (nodes: number) => number;
+  expect: SimExpectations;
+}
+
+function primaryBackupProfile(swarm: PrimaryBackupSwarm): (seed: number) => SimConfig {
+  return (seed) => {
+    // The swarm's own stream: the config does not shift when the run's other streams change.
+    const random = createRandom(seed).fork();
+    const nodes = nodeIds(random.int(3, 7));
+    const params: Record<string, unknown> = {
+      mode: swarm.mode,
+      ackTimeoutMs: random.int(300, 2000),
+      shipDelayMs: swarm.mode === 'async' ? random.int(0, 300) : 100,
+      announceIntervalMs: random.int(200, 1000),
+    };
+    const network = drawNetwork(random, nodes, swarm.network);
+    const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
+    const clocks = drawClocks(random, nodes, random.chance(50) ? 500 : 0, random.chance(50) ? 200 : 0);
+    const workload = drawWorkload(random);
+    const nemesis: NemesisConfig = {
+      meanIntervalMs: random.int(250, 2000),
+      weights: swarm.weights,
+      maxDown: Math.max(1, swarm.maxDown(nodes.length)),
+      downMs: [100, random.int(500, 4000)],
+      pauseMs: [100, random.int(500, 3000)],
+      partitionMs: [200, random.int(1000, 5000)],
+      linkMs: [200, 3000],
+      linkLossPctMax: 60,
+      clockSkewMaxMs: 2000,
+      clockDriftPpmMax: 5000,
+      slowDiskMsMax: 200,
+    };
+    return validateConfig({
+      source: swarm.name, seed, protocol: { name: 'primary-backup', params }, nodes,
+      heartbeatIntervalMs: LAB_HEARTBEAT_INTERVAL_MS, suspicionSampleMs: 200, failureDetector: { ...LAB_PHI_OPTIONS },
+      network, persistLatency, clocks, workload, nemesis, schedule: [],
+      safetyMs: random.int(3000, 8000),
+      liveness: { workMs: 1500, boundMs: 10_000 },
+      expect: swarm.expect,
+    });
+  };
+}
+
+const PB_SYNC_CRASHES: SimProfile = {
+  name: 'pb-sync-crashes',
+  summary: 'sync primary/backup, 3–7 nodes; crashes and restarts of up to n−1 nodes at once, clock faults, slow disks; delay, duplication and reordering but no loss and no partition. Every acknowledged write must survive, never two primaries, convergence after healing.',
+  build: primaryBackupProfile({
+    name: 'pb-sync-crashes', mode: 'sync',
+    network: { lossPct: 0, duplicatePct: 5, reorderPct: 10 },
+    weights: { crash: 3, clock: 1, 'slow-disk': 1 },
+    maxDown: (nodes) => nodes - 1,
+    expect: { durability: 'pass', splitBrain: 'pass', liveness: 'pass', suspicion: null },
+  }),
+};
+
+const PB_ASYNC_PARTITIONS: SimProfile = {
+  name: 'pb-async-partitions',
+  summary: 'async primary/backup, 3–7 nodes; partitions (symmetric and one-way), lossy links, crashes, pauses. Lost acknowledged writes and split brain are expected and shown per seed; convergence after healing is still required.',
+  build: primaryBackupProfile({
+    name: 'pb-async-partitions', mode: 'async',
+    network: { lossPct: 3, duplicatePct: 5, reorderPct: 10 },
+    weights: { partition: 3, 'one-way': 1.5, link: 1, crash: 1.5, pause: 1, clock: 0.5 },
+    maxDown: (nodes) => Math.floor((nodes - 1) / 2),
+    expect: { durability: 'either', splitBrain: 'either', liveness: 'pass', suspicion: null },
+  }),
+};
+
+const PB_SYNC_PARTITIONS: SimProfile = {
+  name: 'pb-sync-partitions',
+  summary: 'sync primary/backup under partitions, lossy links and pauses: failover by failure detector is not consensus, so split brain and lost writes may appear even in sync mode; convergence is required.',
+  build: primaryBackupProfile({
+    name: 'pb-sync-partitions', mode: 'sync',
+    network: { lossPct: 3, duplicatePct: 5, reorderPct: 10 },
+    weights: { partition: 3, 'one-way': 1.5, link: 1, crash: 1, pause: 1.5 },
+    maxDown: (nodes) => Math.floor((nodes - 1) / 2),
+    expect: { durability: 'either', splitBrain: 'either', liveness: 'pass', suspicion: null },
+  }),
+};
+
+export const SIM_PROFILES: ReadonlyMap<string, SimProfile> = new Map(
+  [PB_SYNC_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS].map((profile) => [profile.name, profile]),
+);
+
+// ---- a scenario file, simulated ----------------------------------------------------------
+
+/** How long the liveness phase may take for a scenario run. */
+export const SCENARIO_LIVENESS_BOUND_MS = 10_000;
+
+/**
+ * A scenario as the simulator runs it: its cluster, protocol, workload, schedule and checks;
+ * the seed draws the network's delays and the disk's latency (no loss: the scenario's
+ * schedule says which faults happen). The safety phase is the scenario's durationMs.
+ */
+export function configFromScenario(scenario: Scenario, seed: number): SimConfig {
+  const random = createRandom(seed).fork();
+  const nodes = nodeIds(scenario.cluster.nodes);
+  const network = drawNetwork(random, nodes, { lossPct: 0, duplicatePct: 0, reorderPct: 0 });
+  const clocks: Record<NodeId, ClockFaults> = {};
+  for (const node of nodes) clocks[node] = { skewMs: 0, driftPpm: 0 };
+  const expectOf = (kind: string): Expect | null => {
+    const check = scenario.checks.find((candidate) => candidate.kind === kind);
+    return check === undefined ? null : check.expect;
+  };
+  const suspicion = scenario.checks.find((check) => check.kind === 'suspicion');
+  const workload = scenario.workload;
+  return validateConfig({
+    source: scenario.name, seed, protocol: { name: scenario.protocol.name, params: scenario.protocol.params }, nodes,
+    heartbeatIntervalMs: scenario.cluster.heartbeatIntervalMs,
+    suspicionSampleMs: scenario.cluster.suspicionSampleMs,
+    failureDetector: validatePhiOptions({ ...LAB_PHI_OPTIONS, ...scenario.cluster.failureDetector }),
+    network,
+    persistLatency: { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 5)) },
+    clocks,
+    workload: workload === null ? null : {
+      clients: workload.clients, ratePerSec: workload.ratePerSec, keys: workload.keys, uniqueKeys: workload.uniqueKeys,
+      writeShare: workload.writeShare, startMs: workload.startMs, timeoutMs: workload.timeoutMs,
+    },
+    nemesis: null,
+    schedule: scenario.schedule.map((step) => ({ atMs: step.atMs, fault: step.fault as FaultRequest })),
+    safetyMs: scenario.durationMs,
+    liveness: { workMs: Math.min(1500, SCENARIO_LIVENESS_BOUND_MS), boundMs: SCENARIO_LIVENESS_BOUND_MS },
+    expect: {
+      durability: expectOf('durability') ?? 'either',
+      splitBrain: expectOf('split-brain') ?? 'either',
+      liveness: expectOf('convergence') ?? 'pass',
+      suspicion: suspicion === undefined || suspicion.kind !== 'suspicion' ? null : { expect: suspicion.expect, withinMs: suspicion.withinMs },
+    },
+  });
+}
