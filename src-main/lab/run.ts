@@ -9,7 +9,7 @@ import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { ClientOp } from '../../src-node/contract/envelope.ts';
 import type { FaultRequest, FaultRequester } from '../../src-node/contract/faults.ts';
 import type {
-  ClientOpOutcome, ClientOpRequest, LabSnapshot, LabUpdate,
+  ClientOpOutcome, ClientOpRequest, LabSnapshot, LabUpdate, NodeView,
 } from '../../src-node/contract/lab-api.ts';
 import type { RunMetadata, StoredEvent, TraceEvent } from '../../src-node/contract/trace.ts';
 import { LAB_PHI_OPTIONS, validatePhiOptions } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
@@ -47,6 +47,7 @@ export class LabRun {
   private readonly clients = new Map<string, LabClient>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private pendingEvents: StoredEvent[] = [];
+  private readonly recordedNodes = new Map<NodeId, string>();
   private skippedEvents = 0;
   private nextEventId = 1;
   private snapshotDue = false;
@@ -193,10 +194,7 @@ export class LabRun {
   }
 
   labLog(message: string): void {
-    this.onEvents([{
-      node: 'lab', seq: 0, kind: 'log', lamport: 0, vclock: {}, nodeTimeMs: this.now(), labTimeMs: this.now(),
-      detail: { message },
-    }]);
+    this.supervisor?.log(message);
   }
 
   /** The node a client should ask: the one that says it is primary (or leader), else the first up. */
@@ -293,9 +291,24 @@ export class LabRun {
   }
 
   private onChanged(): void {
-    if (this.supervisor) this.observations.nodes(this.now(), this.supervisor.nodes());
+    if (this.supervisor) {
+      const nodes = this.supervisor.nodes();
+      this.observations.nodes(this.now(), nodes);
+      this.recordNodes(nodes);
+    }
     this.snapshotDue = true;
     this.scheduleUpdate();
+  }
+
+  /** Keeps the trace's `nodes` table current: where each node listens and how often it restarted. */
+  private recordNodes(nodes: readonly NodeView[]): void {
+    for (const node of nodes) {
+      const key = `${node.url}/${node.restarts}`;
+      if (node.url === null || this.recordedNodes.get(node.id) === key) continue;
+      this.recordedNodes.set(node.id, key);
+      this.recorder.upsertNode({ id: node.id, kind: 'node', url: node.url, restarts: node.restarts, seenAtLabMs: this.now() })
+        .catch((error: Error) => this.labLog(`could not record node ${node.id} in the trace: ${error.message}`));
+    }
   }
 
   private scheduleUpdate(): void {

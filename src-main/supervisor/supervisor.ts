@@ -146,6 +146,11 @@ export class Supervisor {
     }
   }
 
+  /** Puts a message from the lab itself in the trace (a `log` event of process `lab`). */
+  log(message: string, detail: Record<string, unknown> = {}): void {
+    this.labClock.record('log', { detail: { message, ...detail } });
+  }
+
   /** Resolves when `predicate` holds (checked after every change), rejects after `timeoutMs`. */
   waitFor(what: string, predicate: () => boolean, timeoutMs = START_TIMEOUT_MS): Promise<void> {
     if (predicate()) return Promise.resolve();
