@@ -1,10 +1,9 @@
-// The checks a scenario can ask for, judged on what a run observed. Each answers pass,
-// fail or unknown, and says why; a scenario says which answer it expects (a lesson about
-// split brain expects to see it). Linearizability and the other history checkers of the
-// simulator issue build on these; these are the ones the real-cluster lessons need.
+// Checks of a real run that need more than the client history: split brain (roles over
+// time) and failure detection (suspicions against faults). Each answers pass, fail or
+// unknown and says why; a scenario says which answer it expects (a lesson about split
+// brain expects to see it). Checks over histories live in src-main/checkers/.
 
 import type { NodeId } from '../../src-node/contract/clock.ts';
-import type { NodeView } from '../../src-node/contract/lab-api.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
 import type { CompletedOp } from '../workload/client.ts';
 import type { FaultSample, NodeSample, SuspicionSample } from '../lab/observations.ts';
@@ -24,65 +23,6 @@ export interface CheckResult {
 export function judged(kind: string, expect: CheckResult['expect'], verdict: Verdict, summary: string, details: unknown[] = []): CheckResult {
   const ok = verdict !== 'unknown' && (expect === 'either' || verdict === expect);
   return { kind, verdict, expect, ok, summary, details };
-}
-
-export interface LostWrite {
-  key: string;
-  value: unknown;
-  client: string;
-  opId: string;
-  node: NodeId;
-  ackedAtMs: number;
-  /** What the key held when read back at the end. */
-  finalValue: unknown;
-}
-
-/**
- * Durability of acknowledged writes: every `put` a client saw `ok` must still be visible at
- * the end, unless a later write replaced it. With unique written values, the final value of
- * a key names the write it came from; an acknowledged write that was invoked after that
- * write had completed should have replaced it — so it was lost. Writes whose outcome is
- * unknown (`info`) can have taken effect at any later time and never prove a loss.
- */
-export function checkDurability(operations: readonly CompletedOp[], finalReads: ReadonlyMap<string, CompletedOp>): { verdict: Verdict; lost: LostWrite[]; unread: string[]; summary: string } {
-  const puts = operations.filter((op) => op.op.f === 'put' && typeof op.op.key === 'string');
-  const keys = new Set(puts.filter((op) => op.result.type === 'ok').map((op) => op.op.key as string));
-  const lost: LostWrite[] = [];
-  const unread: string[] = [];
-  for (const key of [...keys].sort()) {
-    const read = finalReads.get(key);
-    if (!read || read.result.type !== 'ok') {
-      unread.push(key);
-      continue;
-    }
-    const finalValue = read.result.value ?? null;
-    const writes = puts.filter((op) => op.op.key === key);
-    const source = finalValue === null ? null : writes.find((op) => sameValue(op.op.value, finalValue));
-    for (const write of writes) {
-      if (write.result.type !== 'ok') continue;
-      const visibleWriteCompleted = source && source.result.type === 'ok' ? source.completedAtMs : null;
-      const replacedSafely = source === write
-        || (source !== null && source !== undefined && visibleWriteCompleted === null)
-        || (visibleWriteCompleted !== null && write.invokedAtMs <= visibleWriteCompleted);
-      if (!replacedSafely) {
-        lost.push({
-          key, value: write.op.value, client: write.client, opId: write.opId, node: write.node,
-          ackedAtMs: write.completedAtMs, finalValue,
-        });
-      }
-    }
-  }
-  const verdict: Verdict = lost.length > 0 ? 'fail' : unread.length > 0 ? 'unknown' : 'pass';
-  const summary = lost.length > 0
-    ? `${lost.length} acknowledged write(s) lost: ${lost.slice(0, 5).map((write) => `${write.opId} put ${write.key}=${JSON.stringify(write.value)} (acked by ${write.node})`).join('; ')}`
-    : unread.length > 0
-      ? `could not read back ${unread.length} key(s) at the end: ${unread.slice(0, 5).join(', ')}`
-      : `all ${puts.filter((op) => op.result.type === 'ok').length} acknowledged writes on ${keys.size} key(s) survived`;
-  return { verdict, lost, unread, summary };
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export interface SplitBrainWindow {
@@ -219,20 +159,4 @@ function separates(request: FaultRequest, observer: NodeId, peer: NodeId): boole
     case 'clock': case 'slow-disk': return false;
     default: return request.node === observer || request.node === peer;
   }
-}
-
-/** Convergence: every node that is up holds the same data. */
-export function checkConvergence(nodes: readonly NodeView[]): { verdict: Verdict; summary: string; differing: Record<NodeId, unknown> } {
-  const up = nodes.filter((node) => node.state === 'up' && node.status?.data !== undefined);
-  if (up.length === 0) return { verdict: 'unknown', summary: 'no node is up to compare', differing: {} };
-  const canonical = (data: unknown): string => JSON.stringify(data, Object.keys((data ?? {}) as object).sort());
-  const groups = new Map<string, NodeId[]>();
-  for (const node of up) {
-    const key = canonical(node.status?.data);
-    groups.set(key, [...(groups.get(key) ?? []), node.id]);
-  }
-  if (groups.size === 1) return { verdict: 'pass', summary: `${up.length} up node(s) hold the same data`, differing: {} };
-  const differing: Record<NodeId, unknown> = {};
-  for (const node of up) differing[node.id] = node.status?.data;
-  return { verdict: 'fail', summary: `up nodes disagree: ${[...groups.values()].map((group) => group.join('+')).join(' vs ')}`, differing };
 }

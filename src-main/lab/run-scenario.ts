@@ -3,10 +3,12 @@
 // scenario's checks judge the run. `distlab run` and the tests use this.
 
 import type { Scenario } from '../scenario/scenario.ts';
-import {
-  checkConvergence, checkDurability, checkSplitBrain, checkSuspicion, judged, type CheckResult,
-} from '../checks/run-checks.ts';
+import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
+import { checkDurability } from '../checkers/durability.ts';
+import { checkConvergence } from '../checkers/convergence.ts';
+import type { CheckVerdict, HistoryEntry } from '../../src-node/contract/history.ts';
 import type { CompletedOp } from '../workload/client.ts';
+import { finalReadsFromCompletedOps, historyFromCompletedOps } from '../workload/history.ts';
 import { LabRun } from './run.ts';
 
 export interface ScenarioReport {
@@ -76,14 +78,22 @@ async function readBack(run: LabRun, scenario: Scenario): Promise<Map<string, Co
   return reads;
 }
 
+/** History checkers say valid/invalid; a scenario's checks pass or fail. */
+function asVerdict(verdict: CheckVerdict): Verdict {
+  return verdict === 'valid' ? 'pass' : verdict === 'invalid' ? 'fail' : 'unknown';
+}
+
 function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, CompletedOp>): CheckResult[] {
   const observed = run.observations;
   const endMs = run.now();
+  const history: HistoryEntry[] = historyFromCompletedOps(observed.operations);
   return scenario.checks.map((check) => {
     switch (check.kind) {
       case 'durability': {
-        const result = checkDurability(observed.operations, finalReads);
-        return judged('durability', check.expect, result.verdict, result.summary, result.lost);
+        const result = checkDurability(history, finalReadsFromCompletedOps(finalReads.values()));
+        // Name each lost write as the trace does (its op id) and the node that acknowledged it.
+        const lost = result.lost.map((write) => ({ ...write, opId: history[write.index]?.id, node: history[write.index]?.node }));
+        return judged('durability', check.expect, asVerdict(result.verdict), result.summary, lost);
       }
       case 'split-brain': {
         const result = checkSplitBrain(observed.nodeSamples, observed.operations, endMs);
@@ -97,8 +107,11 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
         return judged('suspicion', check.expect, result.verdict, result.summary, result.problems);
       }
       case 'convergence': {
-        const result = checkConvergence(run.cluster.nodes());
-        return judged('convergence', check.expect, result.verdict, result.summary, [result.differing]);
+        const replicas = Object.fromEntries(run.cluster.nodes()
+          .filter((node) => node.state === 'up' && node.status?.data !== undefined)
+          .map((node) => [node.id, node.status?.data ?? {}]));
+        const result = checkConvergence({ replicas, history });
+        return judged('convergence', check.expect, asVerdict(result.verdict), result.summary, result.differing);
       }
     }
   });

@@ -71,7 +71,7 @@ function earlier(a: Pending, b: Pending): boolean {
 
 function invokeOf(done: CompletedOp, process: string): Pending {
   return {
-    type: 'invoke', process, f: done.op.f, time: done.invokedAtMs,
+    type: 'invoke', process, f: done.op.f, time: done.invokedAtMs, id: done.opId, node: done.node,
     ...(done.op.key !== undefined ? { key: done.op.key } : {}),
     ...(done.op.value !== undefined ? { value: done.op.value } : {}),
   };
@@ -80,7 +80,7 @@ function invokeOf(done: CompletedOp, process: string): Pending {
 function completionOf(done: CompletedOp, process: string): Pending {
   const value = done.result.value !== undefined ? done.result.value : done.op.value;
   return {
-    type: done.result.type, process, f: done.op.f, time: Math.max(done.completedAtMs, done.invokedAtMs),
+    type: done.result.type, process, f: done.op.f, time: Math.max(done.completedAtMs, done.invokedAtMs), id: done.opId, node: done.node,
     ...(done.op.key !== undefined ? { key: done.op.key } : {}),
     ...(value !== undefined ? { value } : {}),
     ...(done.result.error !== undefined ? { error: done.result.error } : {}),

@@ -21,6 +21,10 @@ export interface HistoryEntry {
   time?: number;
   /** Why an operation failed or is indeterminate, when known. */
   error?: string;
+  /** The operation's id in the trace (the `msgId` of its client events), when it came from a lab run. */
+  id?: string;
+  /** The node the client asked, when it came from a lab run. */
+  node?: string;
 }
 
 /** What a checker answers, and why. */

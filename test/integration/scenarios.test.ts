@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseScenario, resolveScenario, shippedScenarioNames } from '../../src-main/scenario/scenario.ts';
 import { runScenario, type ScenarioReport } from '../../src-main/lab/run-scenario.ts';
 import { startRecorder } from '../../src-main/recorder/recorder-client.ts';
-import type { LostWrite } from '../../src-main/checks/run-checks.ts';
+import type { LostWrite } from '../../src-main/checkers/durability.ts';
 
 let dataRoot: string;
 
@@ -75,7 +75,7 @@ describe('scenarios on a real cluster', () => {
     const tracePath = path.join(dataRoot, 'async-crash.sqlite');
     const report = await runScenario(scenario, { dataRoot, tracePath });
     assert.ok(report.ok, describeReport(report));
-    const lost = report.checks[0]?.details as LostWrite[];
+    const lost = report.checks[0]?.details as (LostWrite & { opId: string; node: string })[];
     assert.ok(lost.length >= 1, 'at least one acknowledged write was lost');
     assert.ok(lost.every((write) => write.node === 'n1'), 'the lost writes were acknowledged by the killed primary');
     const recorder = await startRecorder({ tracePath, mode: 'read' });

@@ -38,8 +38,8 @@
 import type { CheckVerdict, HistoryEntry } from '../../../src-node/contract/history.ts';
 import { byProcess, canonicalValue, keyOf, type Operation, type ProcessName } from '../history.ts';
 import {
-  compareWrites, DEFAULT_REGISTER_FUNCTIONS, indexLogs, isOkRead, isWrite, registerHistory, sourceOf,
-  type LogIndex, type Ordered, type ReadSource, type RegisterFunctions, type RegisterHistory, type ReplicaLog,
+  DEFAULT_REGISTER_FUNCTIONS, explainOrder, indexLogs, isOkRead, isWrite, orderOf, registerHistory, sourceOf,
+  type LogIndex, type ReadSource, type RegisterFunctions, type RegisterHistory, type ReplicaLog, type VersionOrder,
 } from './registers.ts';
 
 export type SessionGuarantee = 'read-your-writes' | 'monotonic-reads' | 'monotonic-writes' | 'writes-follow-reads';
@@ -95,6 +95,8 @@ interface Context {
   registers: RegisterHistory;
   sessions: Map<ProcessName, Operation[]>;
   logs: LogIndex | null;
+  /** What each ok read saw, computed once: the checkers ask for it in their inner loops. */
+  sources: Map<Operation, ReadSource>;
 }
 
 class Findings {
@@ -138,14 +140,23 @@ function indexes(operations: Operation[]): number[] {
 function context(history: readonly HistoryEntry[], options: SessionOptions): Context {
   const registers = registerHistory(history, options.functions ?? DEFAULT_REGISTER_FUNCTIONS);
   const logs = options.logs ? indexLogs(registers, options.logs) : null;
-  return { registers, sessions: byProcess(registers.operations), logs };
+  const sources = new Map<Operation, ReadSource>();
+  for (const read of registers.reads) if (isOkRead(registers, read)) sources.set(read, sourceOf(registers, read));
+  return { registers, sessions: byProcess(registers.operations), logs, sources };
 }
 
-/** Did a read whose source is `seen` see a state that includes `write` (same key)? */
-function includes(seen: ReadSource, write: Operation, logs: LogIndex | null): Ordered {
-  if (seen.kind === 'initial') return { order: 'after', because: 'it read the initial value (null), as if no write had happened' };
-  if (seen.kind === 'unwritten') return { order: 'unknown', because: `it read ${canonicalValue(seen.value)}, which no write wrote` };
-  return compareWrites(write, seen.write, logs);
+/** Did a read whose source is `seen` see a state that includes `write` (same key)? 'after': no. */
+function includes(seen: ReadSource, write: Operation, logs: LogIndex | null): VersionOrder {
+  if (seen.kind === 'initial') return 'after';
+  if (seen.kind === 'unwritten') return 'unknown';
+  return orderOf(write, seen.write, logs);
+}
+
+/** Why includes(seen, write, logs) answered as it did. */
+function explainIncludes(seen: ReadSource, write: Operation, logs: LogIndex | null): string {
+  if (seen.kind === 'initial') return 'it read the initial value (null), as if no write had happened';
+  if (seen.kind === 'unwritten') return `it read ${canonicalValue(seen.value)}, which no write wrote`;
+  return explainOrder(write, seen.write, logs);
 }
 
 /**
@@ -156,31 +167,31 @@ export function checkReadYourWrites(history: readonly HistoryEntry[], options: S
   return readYourWrites(context(history, options));
 }
 
-function readYourWrites({ registers, sessions, logs }: Context): SessionCheck {
+function readYourWrites({ registers, sessions, logs, sources }: Context): SessionCheck {
   const findings = new Findings('read-your-writes');
   let judged = 0;
   for (const [process, session] of sessions) {
     session.forEach((read, at) => {
       if (!isOkRead(registers, read)) return;
-      const seen = sourceOf(registers, read);
-      let undecided: { write: Operation; because: string } | null = null;
+      const seen = sources.get(read) as ReadSource;
+      let undecided: Operation | null = null;
       // Newest write first: the first one the read misses is the smallest window.
       for (let earlier = at - 1; earlier >= 0; earlier -= 1) {
         const write = session[earlier] as Operation;
         if (!isWrite(registers, write) || write.type !== 'ok' || keyOf(write) !== keyOf(read)) continue;
         judged += 1;
         const seenIt = includes(seen, write, logs);
-        if (seenIt.order === 'after') {
+        if (seenIt === 'after') {
           findings.violation(process, [write, read], seen.kind === 'write' ? [seen.write] : [],
-            `op ${read.index} (${read.f} ${keyOf(read)}) by process ${String(process)} does not see its own write op ${write.index} (${canonicalValue(write.argument)}): ${seenIt.because}`);
+            `op ${read.index} (${read.f} ${keyOf(read)}) by process ${String(process)} does not see its own write op ${write.index} (${canonicalValue(write.argument)}): ${explainIncludes(seen, write, logs)}`);
           return;
         }
-        if (seenIt.order === 'unknown') undecided ??= { write, because: seenIt.because };
+        if (seenIt === 'unknown') undecided ??= write;
         // In real time, the session's earlier writes all precede this one: seeing it is seeing them.
         else if (logs === null) break;
       }
       if (undecided) {
-        findings.unknown(process, [undecided.write, read], `whether op ${read.index} sees op ${undecided.write.index}: ${undecided.because}`);
+        findings.unknown(process, [undecided, read], `whether op ${read.index} sees op ${undecided.index}: ${explainIncludes(seen, undecided, logs)}`);
       }
     });
   }
@@ -196,36 +207,36 @@ export function checkMonotonicReads(history: readonly HistoryEntry[], options: S
   return monotonicReads(context(history, options));
 }
 
-function monotonicReads({ registers, sessions, logs }: Context): SessionCheck {
+function monotonicReads({ registers, sessions, logs, sources }: Context): SessionCheck {
   const findings = new Findings('monotonic-reads');
   let judged = 0;
   for (const [process, session] of sessions) {
     session.forEach((later, at) => {
       if (!isOkRead(registers, later)) return;
-      const seenLater = sourceOf(registers, later);
-      let undecided: { read: Operation; because: string } | null = null;
+      const seenLater = sources.get(later) as ReadSource;
+      let undecided: { read: Operation; because: () => string } | null = null;
       for (let before = at - 1; before >= 0; before -= 1) {
         const earlier = session[before] as Operation;
         if (!isOkRead(registers, earlier) || keyOf(earlier) !== keyOf(later)) continue;
-        const seenEarlier = sourceOf(registers, earlier);
+        const seenEarlier = sources.get(earlier) as ReadSource;
         // A read of the initial value requires nothing of later reads.
         if (seenEarlier.kind === 'initial') continue;
         if (seenEarlier.kind === 'unwritten') {
-          undecided ??= { read: earlier, because: `op ${earlier.index} read ${canonicalValue(seenEarlier.value)}, which no write wrote` };
+          undecided ??= { read: earlier, because: () => `op ${earlier.index} read ${canonicalValue(seenEarlier.value)}, which no write wrote` };
           continue;
         }
         judged += 1;
         const seenIt = includes(seenLater, seenEarlier.write, logs);
-        if (seenIt.order === 'after') {
+        if (seenIt === 'after') {
           findings.violation(process, [earlier, later], [seenEarlier.write, ...(seenLater.kind === 'write' ? [seenLater.write] : [])],
-            `op ${later.index} (${later.f} ${keyOf(later)}) by process ${String(process)} goes back from what op ${earlier.index} read (op ${seenEarlier.write.index}'s value): ${seenIt.because}`);
+            `op ${later.index} (${later.f} ${keyOf(later)}) by process ${String(process)} goes back from what op ${earlier.index} read (op ${seenEarlier.write.index}'s value): ${explainIncludes(seenLater, seenEarlier.write, logs)}`);
           return;
         }
-        if (seenIt.order === 'unknown') undecided ??= { read: earlier, because: seenIt.because };
+        if (seenIt === 'unknown') undecided ??= { read: earlier, because: () => explainIncludes(seenLater, seenEarlier.write, logs) };
         else if (logs === null) break;
       }
       if (undecided) {
-        findings.unknown(process, [undecided.read, later], `whether op ${later.index} sees what op ${undecided.read.index} saw: ${undecided.because}`);
+        findings.unknown(process, [undecided.read, later], `whether op ${later.index} sees what op ${undecided.read.index} saw: ${undecided.because()}`);
       }
     });
   }
@@ -289,38 +300,69 @@ export function checkWritesFollowReads(history: readonly HistoryEntry[], options
   return writesFollowReads(context(history, options));
 }
 
-function writesFollowReads({ registers, sessions, logs }: Context): SessionCheck {
+function writesFollowReads({ registers, sessions, logs, sources }: Context): SessionCheck {
   const findings = new Findings('writes-follow-reads');
   let judged = 0;
   for (const [process, session] of sessions) {
-    session.forEach((write, at) => {
-      if (!isWrite(registers, write) || write.type === 'fail') return;
-      const checked = new Set<Operation>();
-      // Newest read first; each write seen is checked once, with the newest read that saw it.
-      for (let before = at - 1; before >= 0; before -= 1) {
-        const read = session[before] as Operation;
-        if (!isOkRead(registers, read)) continue;
-        const seen = sourceOf(registers, read);
-        if (seen.kind === 'initial' || (seen.kind === 'write' && checked.has(seen.write))) continue;
-        judged += 1;
-        if (seen.kind === 'unwritten') {
-          findings.unknown(process, [read, write], `op ${read.index} read ${canonicalValue(seen.value)}, which no write wrote`);
-          continue;
-        }
-        checked.add(seen.write);
-        if (logs === null) {
-          findings.unknown(process, [read, write], `whether replicas apply op ${seen.write.index} (read by op ${read.index}) before op ${write.index} is not in a history; give the replicas' logs`);
-          return;
-        }
-        const broken = misplaced(seen.write, write, logs);
-        if (broken) {
-          findings.violation(process, [read, write], [seen.write, write], `process ${String(process)} read op ${seen.write.index}'s value (op ${read.index}) before writing op ${write.index}, but ${broken}`);
-          return;
-        }
+    // What the session has read so far, summed up per log (the latest position of a write
+    // read, and how many writes read are missing), so that each write is judged in O(logs).
+    let newestRead: Operation | null = null;
+    let newestUnwritten: Operation | null = null;
+    const seenWrites = new Set<Operation>();
+    const summaries = (logs?.positions ?? []).map(() => ({ latest: -1, missing: 0 }));
+    session.forEach((operation, at) => {
+      if (isOkRead(registers, operation)) {
+        const seen = sources.get(operation) as ReadSource;
+        if (seen.kind === 'unwritten') newestUnwritten = operation;
+        if (seen.kind !== 'write') return;
+        newestRead = operation;
+        if (seenWrites.has(seen.write)) return;
+        seenWrites.add(seen.write);
+        logs?.positions.forEach((position, log) => {
+          const summary = summaries[log] as { latest: number; missing: number };
+          const found = position.get(seen.write);
+          if (found === undefined) summary.missing += 1;
+          else summary.latest = Math.max(summary.latest, found);
+        });
+        return;
       }
+      if (!isWrite(registers, operation) || operation.type === 'fail') return;
+      if (newestUnwritten !== null) {
+        const read: Operation = newestUnwritten;
+        findings.unknown(process, [read, operation], `op ${read.index} read ${canonicalValue(read.result)}, which no write wrote`);
+      }
+      if (newestRead === null) return;
+      judged += 1;
+      const read: Operation = newestRead;
+      if (logs === null) {
+        findings.unknown(process, [read, operation], `whether replicas apply what op ${read.index} (and the session's earlier reads) saw before op ${operation.index} is not in a history; give the replicas' logs`);
+        return;
+      }
+      const broken = logs.positions.some((position, log) => {
+        const found = position.get(operation);
+        const summary = summaries[log] as { latest: number; missing: number };
+        return found !== undefined && (summary.missing > 0 || summary.latest > found);
+      });
+      if (broken) reportFollowed(findings, process, session, at, { registers, sources, logs });
     });
   }
-  return findings.result(`${judged} read-then-write pair(s)`);
+  return findings.result(`${judged} write(s) after reads`);
+}
+
+/** Names the smallest window of a known writes-follow-reads violation: the newest read whose write the log misplaces. */
+function reportFollowed(findings: Findings, process: ProcessName, session: Operation[], at: number, context: Pick<Context, 'registers' | 'sources'> & { logs: LogIndex }): void {
+  const write = session[at] as Operation;
+  for (let before = at - 1; before >= 0; before -= 1) {
+    const read = session[before] as Operation;
+    if (!isOkRead(context.registers, read)) continue;
+    const seen = context.sources.get(read) as ReadSource;
+    if (seen.kind !== 'write') continue;
+    const broken = misplaced(seen.write, write, context.logs);
+    if (broken) {
+      findings.violation(process, [read, write], [seen.write, write], `process ${String(process)} read op ${seen.write.index}'s value (op ${read.index}) before writing op ${write.index}, but ${broken}`);
+      return;
+    }
+  }
 }
 
 /** All four guarantees over one history (paired and indexed once). */
