@@ -28,7 +28,12 @@ Usage:
                                            run a scenario headless; exit 0 when its checks pass
   distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>
                                            export a trace
+  distlab check <history> --model cas-register|kv|register|lab-kv [--format lab|jepsen|edn]
+                [--conventions knossos] [--timeout-ms N] [--json]
+                                           check a history for linearizability
+                                           (exit 0 valid, 1 invalid, 2 unknown, 3 bad input)
   distlab bench [--json] [--full]          measure cold start, traced messages/s, crash detection
+  distlab bench checker [--json]           the linearizability checker on Porcupine's test histories
   distlab scenarios                        list the scenarios the lab ships
   distlab --help                           this text
 
@@ -56,7 +61,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'start': return await start(rest);
       case 'run': return await run(rest);
       case 'export': return await exportTrace(rest);
-      case 'bench': return await bench(rest);
+      case 'bench': return rest[0] === 'checker' ? await benchChecker(rest.slice(1)) : await bench(rest);
+      case 'check': return await (await import('./check-command.ts')).checkCommand(rest);
       case 'scenarios': return await listScenarios();
       default: throw new UsageError(`unknown command '${command}' (try distlab --help)`);
     }
@@ -159,6 +165,18 @@ async function bench(args: string[]): Promise<number> {
   if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
   else for (const [name, value] of Object.entries(results)) console.log(`${name}: ${JSON.stringify(value)}`);
   return EXIT_OK;
+}
+
+/** Porcupine's validation histories sit in the steering repo's shared folder, beside this checkout. */
+async function benchChecker(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' }, data: { type: 'string' } });
+  const dataDir = (values['data'] as string | undefined) ?? path.resolve(appRoot(), '..', 'shared', 'validation', 'porcupine');
+  if (!existsSync(dataDir)) throw new UsageError(`no Porcupine histories at ${dataDir} (pass --data DIR)`);
+  const { runCheckerBench } = await import('../bench/checker-bench.ts');
+  const results = await runCheckerBench({ dataDir, log: (line) => console.error(line) });
+  if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
+  else for (const [name, value] of Object.entries(results)) console.log(`${name}: ${JSON.stringify(value)}`);
+  return results.verdictsMatch ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 
 async function listScenarios(): Promise<number> {

@@ -20,6 +20,8 @@ export const SLICE_STEPS = 4_096;
 export const DEFAULT_MAX_MEMORY_BYTES = 512 * 1024 * 1024;
 /** A rough cost of one interned state, for the memory budget. */
 const STATE_BYTES = 96;
+const SMALL_INTEGER_MASK = 0x3fffffff;
+const ILLEGAL = -1;
 
 export interface CheckOptions {
   model: AnyModel;
@@ -103,22 +105,45 @@ interface Partition {
 /** Interns model states to small integers: the search works on integers only. */
 class StateTable {
   readonly states: unknown[] = [];
-  private readonly byHash = new Map<number, number[]>();
+  /** Hash (cut to a small integer, so V8 keeps Map keys unboxed) → one id, or ids sharing it. */
+  private readonly byHash = new Map<number, number | number[]>();
+  private readonly byKey = new Map<string | number, number>();
 
   constructor(private readonly model: AnyModel, private readonly budget: MemoryBudget) {}
 
   intern(state: unknown): number {
-    const hash = this.model.hash(state);
-    const bucket = this.byHash.get(hash);
-    if (bucket) {
-      for (const id of bucket) if (this.model.equal(this.states[id], state)) return id;
+    if (this.model.internKey) return this.internByKey(state, this.model.internKey(state));
+    const hash = this.model.hash(state) & SMALL_INTEGER_MASK;
+    const known = this.byHash.get(hash);
+    if (known === undefined) {
+      const id = this.add(state);
+      this.byHash.set(hash, id);
+      return id;
     }
-    const id = this.states.length;
+    if (typeof known === 'number') {
+      if (this.model.equal(this.states[known], state)) return known;
+      const id = this.add(state);
+      this.byHash.set(hash, [known, id]);
+      return id;
+    }
+    for (const id of known) if (this.model.equal(this.states[id], state)) return id;
+    const id = this.add(state);
+    known.push(id);
+    return id;
+  }
+
+  private internByKey(state: unknown, key: string | number): number {
+    const known = this.byKey.get(key);
+    if (known !== undefined) return known;
+    const id = this.add(state);
+    this.byKey.set(key, id);
+    return id;
+  }
+
+  private add(state: unknown): number {
     this.states.push(state);
     this.budget.usedBytes += STATE_BYTES;
-    if (bucket) bucket.push(id);
-    else this.byHash.set(hash, [id]);
-    return id;
+    return this.states.length - 1;
   }
 }
 
@@ -135,10 +160,19 @@ function partitionOperations(operations: readonly CheckedOperation[], byKey: boo
 
 function createPartition(key: string, operations: CheckedOperation[], model: AnyModel, states: StateTable, budget: MemoryBudget): Partition {
   const initial = states.intern(model.init());
-  const resolve = (op: number, state: number): number[] => {
+  // Whole-state reads are decided by comparing ids: no call into the model.
+  const expected = operations.map((operation) => (operation.expects === undefined ? -1 : states.intern(operation.expects)));
+  const resolve = (op: number, state: number): number | readonly number[] => {
+    const expects = expected[op]!;
+    if (expects >= 0) return expects === state ? state : ILLEGAL;
     const operation = operations[op]!;
-    const result = model.step(states.states[state], operation.input, operation.output);
-    return result.ok ? result.next.map((next: unknown) => states.intern(next)) : [];
+    const before = states.states[state];
+    const result = model.step(before, operation.input, operation.output);
+    if (!result.ok || result.next.length === 0) return ILLEGAL;
+    if (result.next.length > 1) return result.next.map((next: unknown) => states.intern(next));
+    const after = result.next[0];
+    // A step that leaves the state object as it was (a read) needs no interning.
+    return after === before ? state : states.intern(after);
   };
   const search = new PartitionSearch(operations, initial, resolve, budget);
   return { key, operations, search, verdict: null, reason: '' };
@@ -280,16 +314,18 @@ function explainFailure(partition: Partition, model: AnyModel, states: StateTabl
   // every completed operation is placed.
   const blocking = remaining.filter((operation) => !operation.open)
     .reduce((first, operation) => (operation.returnPosition < first.returnPosition ? operation : first));
-  const candidates = remaining.filter((operation) => operation.callPosition < blocking.returnPosition);
   const stateValue = states.states[state];
   const stateText = model.describeState(stateValue);
+  // An open operation that would change nothing here is no obstacle: it may be left out.
+  const candidates = remaining.filter((operation) => operation.callPosition < blocking.returnPosition
+    && !(operation.open && leavesStateAlone(model, stateValue, operation)));
   const unplaceable = candidates.map((operation) => {
     const legal = model.step(stateValue, operation.input, operation.output).ok;
     const why = legal ? `allowed in state ${stateText}, but no linearization continues from it`
       : `not allowed when the state is ${stateText}`;
     return { ...viewOperation(operation, model), why };
   });
-  const first = candidates.reduce((earliest, operation) => (operation.callPosition < earliest.callPosition ? operation : earliest));
+  const first = candidates.reduce((earliest, operation) => (operation.callPosition < earliest.callPosition ? operation : earliest), blocking);
   const window: FailingWindow['window'] = { fromIndex: first.call.index, toIndex: blocking.completion!.index };
   if (first.call.time !== undefined) window.fromTime = first.call.time;
   if (blocking.completion!.time !== undefined) window.toTime = blocking.completion!.time;
@@ -301,6 +337,11 @@ function explainFailure(partition: Partition, model: AnyModel, states: StateTabl
     blockedAt: viewOperation(blocking, model),
     window,
   };
+}
+
+function leavesStateAlone(model: AnyModel, state: unknown, operation: CheckedOperation): boolean {
+  const result = model.step(state, operation.input, operation.output);
+  return result.ok && result.next.length === 1 && model.equal(result.next[0], state);
 }
 
 function describeFailure(failing: FailingWindow, total: number): string {

@@ -24,7 +24,7 @@ export interface StepResult<State> {
 }
 
 /** One invoke/completion pair as the model reads it. */
-export interface PreparedOperation<Input, Output> {
+export interface PreparedOperation<Input, Output, State = unknown> {
   input: Input;
   output: Output;
   /**
@@ -35,6 +35,12 @@ export interface PreparedOperation<Input, Output> {
    * reduction in the spirit of Lowe 2017 §5).
    */
   readOnly: boolean;
+  /**
+   * Optional, for an operation that reads the whole state: legal exactly when the state
+   * equals this one, and then it changes nothing. Lets the checker decide it by comparing
+   * interned state ids instead of calling `step` (the same answer, faster).
+   */
+  expects?: State;
 }
 
 /** How the model reads one invoke and its completion (`null` when it never completed). */
@@ -57,6 +63,11 @@ export interface Model<State, Input, Output> {
   step(state: State, input: Input, output: Output): StepResult<State>;
   equal(a: State, b: State): boolean;
   hash(state: State): number;
+  /**
+   * Optional: a primitive that identifies a state (equal states, equal keys). When present
+   * the checker interns states through a Map on it, which is faster than hash + equal.
+   */
+  internKey?(state: State): string | number;
   /** The independent object an operation acts on (Horn & Kroening 2015): '' when the model has one. */
   partitionKey(call: HistoryEntry): string;
   describe(input: Input, output: Output): string;
@@ -116,9 +127,15 @@ function operation<Input, Output>(input: Input, output: Output, readOnly: boolea
   return { kind: 'operation', operation: { input, output, readOnly } };
 }
 
+/** A read of the whole state, which must hold `expects`. */
+function read<Input, Output>(input: Input, output: Output, expects: string): Preparation<Input, Output> {
+  return { kind: 'operation', operation: { input, output, readOnly: true, expects } };
+}
+
 /** A state held as canonical text: equal, hash and describe come for free. */
 const textState = {
   equal: (a: string, b: string): boolean => a === b,
+  internKey: (state: string): string => state,
   hash: hashString,
   describeState: (state: string): string => state,
 };
@@ -186,7 +203,8 @@ function prepareRegister(rules: RegisterRules, call: HistoryEntry, completion: H
       if (completion!.type === 'fail') return skip('a failed read constrains nothing');
       const value = completion!.value;
       if (rules.nilReadIsUnknown && (value === null || value === undefined)) return skip('a nil read is unknown (Knossos)');
-      return operation({ f: 'read' }, { kind: 'value', value: canonical(value) }, true);
+      const text = canonical(value);
+      return read({ f: 'read' }, { kind: 'value', value: text }, text);
     }
     case 'write':
       if (completion?.type === 'fail') return skip('a failed write did not happen');
@@ -254,22 +272,56 @@ export function createCasRegisterModel(conventions: Conventions = 'default'): Mo
 // kv (get/put/append on strings) and lab-kv (get/put on JSON values)
 // ---------------------------------------------------------------------------------------
 
-export type KvInput = { f: 'get' } | { f: 'put'; value: string } | { f: 'append'; value: string };
+/**
+ * A kv value with a polynomial hash of its text, kept incrementally: appending `v` to `s`
+ * gives hash(s)·B^|v| + hash(v), so a step costs O(|v|), not O(|s|) — the strings of an
+ * append workload grow with the history, and every new state is hashed for the cache.
+ */
+export interface KvText {
+  text: string;
+  hash: number;
+  /**
+   * For an appended value: the state it was appended to and what was appended. Two states
+   * built the same way from the same parent are equal without comparing their (long) texts.
+   */
+  parent?: KvText;
+  suffix?: string;
+}
+
+export type KvInput = { f: 'get' } | { f: 'put' | 'append'; value: KvText; power: number };
 export type KvOutput = { kind: 'value'; value: string } | { kind: 'ok' } | { kind: 'unknown' };
 
-function stepKv(state: string, input: KvInput, output: KvOutput): StepResult<string> {
+const TEXT_HASH_BASE = 0x01000193;
+
+function kvText(text: string): KvText {
+  let hash = 0;
+  for (let index = 0; index < text.length; index += 1) hash = (Math.imul(hash, TEXT_HASH_BASE) + text.charCodeAt(index)) | 0;
+  return { text, hash };
+}
+
+/** B^length, the factor that shifts a hash past `length` more characters. */
+function hashPower(length: number): number {
+  let power = 1;
+  for (let index = 0; index < length; index += 1) power = Math.imul(power, TEXT_HASH_BASE);
+  return power;
+}
+
+const EMPTY_TEXT = kvText('');
+
+function stepKv(state: KvText, input: KvInput, output: KvOutput): StepResult<KvText> {
   switch (input.f) {
-    case 'get': return output.kind !== 'value' || output.value === state ? to(state) : ILLEGAL;
+    case 'get': return output.kind !== 'value' || output.value === state.text ? to(state) : ILLEGAL;
     case 'put': return to(input.value);
-    case 'append': return to(state + input.value);
+    case 'append':
+      if (input.value.text === '') return to(state);
+      return to({ text: state.text + input.value.text, hash: (Math.imul(state.hash, input.power) + input.value.hash) | 0, parent: state, suffix: input.value.text });
   }
 }
 
 function describeKv(input: KvInput, output: KvOutput): string {
   switch (input.f) {
     case 'get': return `get → ${output.kind === 'value' ? JSON.stringify(output.value) : output.kind}`;
-    case 'put': return `put ${JSON.stringify(input.value)}${output.kind === 'unknown' ? ' (unknown outcome)' : ''}`;
-    case 'append': return `append ${JSON.stringify(input.value)}${output.kind === 'unknown' ? ' (unknown outcome)' : ''}`;
+    default: return `${input.f} ${JSON.stringify(input.value.text)}${output.kind === 'unknown' ? ' (unknown outcome)' : ''}`;
   }
 }
 
@@ -286,29 +338,44 @@ function prepareKv(knossos: boolean, call: HistoryEntry, completion: HistoryEntr
       if (open) return skip('a get with an unknown result constrains nothing');
       const value = completion!.value;
       if (knossos && (value === null || value === undefined)) return skip('a nil get is unknown (Knossos)');
-      return operation({ f: 'get' }, { kind: 'value', value: asText(value) }, true);
+      const text = asText(value);
+      return { kind: 'operation', operation: { input: { f: 'get' }, output: { kind: 'value', value: text }, readOnly: true, expects: kvText(text) } };
     }
     case 'put':
-    case 'append':
-      return operation({ f: call.f, value: asText(call.value) }, open ? { kind: 'unknown' } : { kind: 'ok' }, false);
+    case 'append': {
+      const text = asText(call.value);
+      return operation({ f: call.f, value: kvText(text), power: hashPower(text.length) }, open ? { kind: 'unknown' } : { kind: 'ok' }, false);
+    }
     default:
       return error(`unknown function '${call.f}' for kv (known: get, put, append)`);
   }
 }
 
+function equalKvText(a: KvText, b: KvText): boolean {
+  if (a === b) return true;
+  if (a.hash !== b.hash || a.text.length !== b.text.length) return false;
+  if (a.parent !== undefined && a.parent === b.parent && a.suffix === b.suffix) return true;
+  return a.text === b.text;
+}
+
+function mixHash(hash: number, length: number): number {
+  const mixed = Math.imul(hash ^ Math.imul(length, 0x9e3779b1), 0x85ebca6b);
+  return (mixed ^ (mixed >>> 13)) >>> 0;
+}
+
 /** Porcupine's key-value test model: per-key strings starting "", get/put/append, partitioned by key. */
-export function createKvModel(conventions: Conventions = 'default'): Model<string, KvInput, KvOutput> {
+export function createKvModel(conventions: Conventions = 'default'): Model<KvText, KvInput, KvOutput> {
   const knossos = conventions === 'knossos';
   return {
     name: 'kv',
     conventions: ['each key starts as the empty string', 'get returns the whole string; put replaces; append concatenates',
       knossos ? 'a nil get tells nothing (Knossos)' : 'a nil get reads ""', 'fail = did not happen', ...COMMON_CONVENTIONS],
-    init: () => '',
+    init: () => EMPTY_TEXT,
     prepare: (call, completion) => prepareKv(knossos, call, completion),
     step: stepKv,
-    equal: (a, b) => a === b,
-    hash: hashString,
-    describeState: (state) => JSON.stringify(state),
+    equal: equalKvText,
+    hash: (state) => mixHash(state.hash, state.text.length),
+    describeState: (state) => JSON.stringify(state.text),
     partitionKey: (call) => call.key ?? '',
     describe: describeKv,
   };
@@ -322,9 +389,11 @@ function prepareLabKv(call: HistoryEntry, completion: HistoryEntry | null): Prep
   if (completion?.type === 'fail') return skip('a failed operation did not happen');
   const open = isOpen(completion);
   switch (call.f) {
-    case 'get':
+    case 'get': {
       if (open) return skip('a get with an unknown result constrains nothing');
-      return operation({ f: 'get' }, { kind: 'value', value: canonical(completion!.value) }, true);
+      const text = canonical(completion!.value);
+      return read({ f: 'get' }, { kind: 'value', value: text }, text);
+    }
     case 'put':
       return operation({ f: 'put', value: canonical(call.value) }, open ? { kind: 'unknown' } : { kind: 'ok' }, false);
     default:
@@ -394,6 +463,7 @@ export function wholeHistoryModel<State, Input, Output>(inner: Model<State, Inpu
         keyIndex = keyIndexes.size;
         keyIndexes.set(key, keyIndex);
       }
+      // `expects` is dropped: a read of one key says nothing about the others.
       const { input, output, readOnly } = prepared.operation;
       return { kind: 'operation', operation: { input: { keyIndex, input }, output, readOnly } };
     },

@@ -30,6 +30,8 @@ export interface CheckedOperation {
   input: unknown;
   output: unknown;
   readOnly: boolean;
+  /** The state a whole-state read requires (see PreparedOperation.expects). */
+  expects?: unknown;
 }
 
 export interface PairedHistory {
@@ -102,7 +104,7 @@ export function pairOperations(history: readonly HistoryEntry[], model: AnyModel
       continue;
     }
     const open = completion === null || completion.type === 'info';
-    operations.push({
+    const checked: CheckedOperation = {
       id: operations.length,
       call: pair.call,
       completion,
@@ -113,7 +115,9 @@ export function pairOperations(history: readonly HistoryEntry[], model: AnyModel
       input: prepared.operation.input,
       output: prepared.operation.output,
       readOnly: prepared.operation.readOnly,
-    });
+    };
+    if (prepared.operation.expects !== undefined) checked.expects = prepared.operation.expects;
+    operations.push(checked);
   }
   problems.sort((a, b) => a.entryIndex - b.entryIndex);
   return { operations, skipped, problems: problems.slice(0, MAX_REPORTED_PROBLEMS) };

@@ -35,8 +35,11 @@ export interface MemoryBudget {
   maxBytes: number;
 }
 
-/** Next states of operation `op` from state `state`, as interned ids; empty when illegal. */
-export type ResolveTransition = (op: number, state: number) => readonly number[];
+/**
+ * The next state of operation `op` from state `state`, as an interned id; -1 when illegal;
+ * a list when the model allows several.
+ */
+export type ResolveTransition = (op: number, state: number) => number | readonly number[];
 
 const HASH_SEED = 0x5eed1234;
 const INITIAL_CACHE_RECORDS = 256;
@@ -45,8 +48,18 @@ const TABLE_LOAD_NUMERATOR = 1;
 const TABLE_LOAD_DENOMINATOR = 2;
 /** Record layout in the arena: hash low, hash high, state, then the bitset words. */
 const RECORD_HEADER_WORDS = 3;
-/** A rough cost of one cached transition in a Map, for the memory budget. */
-const TRANSITION_BYTES = 48;
+/** A rough cost of one set of alternative next states (nondeterministic models only). */
+const ALTERNATIVES_BYTES = 64;
+/** The transition memo: this many entries per operation, within these bounds (powers of two). */
+const MEMO_ENTRIES_PER_OPERATION = 256;
+const MEMO_ENTRIES_MIN = 1 << 10;
+const MEMO_ENTRIES_MAX = 1 << 16;
+
+function memoEntries(operations: number): number {
+  let size = MEMO_ENTRIES_MIN;
+  while (size < MEMO_ENTRIES_MAX && size < operations * MEMO_ENTRIES_PER_OPERATION) size *= 2;
+  return size;
+}
 const ILLEGAL_CODE = -1;
 
 function splitmix32(seed: number): () => number {
@@ -82,11 +95,19 @@ export class PartitionSearch {
   private readonly stackEntry: Int32Array;
   private readonly stackState: Int32Array;
   private readonly stackAlternative: Int32Array;
-  private readonly transitions = new Map<number, number>();
+  // A direct-mapped, lossy memo of transitions: (state, op) → code. Lossy on purpose: for
+  // models whose states rarely repeat (appends) a complete map would grow without ever
+  // being read, and a fixed table allocates nothing in the loop.
+  private readonly memoState: Int32Array;
+  private readonly memoOp: Int32Array;
+  private readonly memoCode: Int32Array;
+  private readonly memoMask: number;
   private readonly alternatives: (readonly number[])[] = [];
 
   private arena: Int32Array;
   private table: Int32Array;
+  /** The high hash word of each slot's record, beside the table: most probes end here. */
+  private tags: Int32Array;
   private records = 0;
 
   // The search position, saved between slices.
@@ -97,6 +118,7 @@ export class PartitionSearch {
   private hashLow = 0;
   private hashHigh = 0;
   private required: number;
+  private readonly hasReadOnly: boolean;
 
   // The deepest configuration reached: the longest linearizable prefix.
   private bestDepth = 0;
@@ -132,10 +154,17 @@ export class PartitionSearch {
     this.bestState = initialState;
     this.required = operations.filter((operation) => !operation.open).length;
     this.buildEntries(operations);
+    const memoSize = memoEntries(count);
+    this.memoState = new Int32Array(memoSize).fill(-1);
+    this.memoOp = new Int32Array(memoSize);
+    this.memoCode = new Int32Array(memoSize);
+    this.memoMask = memoSize - 1;
     this.arena = new Int32Array(INITIAL_CACHE_RECORDS * (RECORD_HEADER_WORDS + this.words));
     this.table = new Int32Array(INITIAL_CACHE_RECORDS * 2);
-    this.charge(this.arena.byteLength + this.table.byteLength);
-    this.entry = this.next[this.head]!;
+    this.tags = new Int32Array(INITIAL_CACHE_RECORDS * 2);
+    this.charge(this.arena.byteLength + 2 * this.table.byteLength + 12 * memoSize);
+    this.hasReadOnly = operations.some((operation) => operation.readOnly);
+    this.entry = this.firstCandidate();
     if (this.required === 0) this.status = 'valid';
   }
 
@@ -173,21 +202,23 @@ export class PartitionSearch {
     return true;
   }
 
-  /** The cached code for a transition: a state id, ILLEGAL_CODE, or -(2 + alternatives index). */
+  /** The code for a transition: a state id, ILLEGAL_CODE, or -(2 + alternatives index). */
   private transition(op: number, state: number): number {
-    const key = state * this.count + op;
-    const known = this.transitions.get(key);
-    if (known !== undefined) return known;
+    const slot = (Math.imul(state, 0x9e3779b1) ^ Math.imul(op, 0x85ebca6b)) & this.memoMask;
+    if (this.memoState[slot] === state && this.memoOp[slot] === op) return this.memoCode[slot]!;
     const next = this.resolve(op, state);
     let code: number;
-    if (next.length === 0) code = ILLEGAL_CODE;
+    if (typeof next === 'number') code = next < 0 ? ILLEGAL_CODE : next;
+    else if (next.length === 0) code = ILLEGAL_CODE;
     else if (next.length === 1) code = next[0]!;
     else {
       code = -(2 + this.alternatives.length);
       this.alternatives.push(next);
+      this.budget.usedBytes += ALTERNATIVES_BYTES;
     }
-    this.budget.usedBytes += TRANSITION_BYTES;
-    this.transitions.set(key, code);
+    this.memoState[slot] = state;
+    this.memoOp[slot] = op;
+    this.memoCode[slot] = code;
     return code;
   }
 
@@ -202,12 +233,13 @@ export class PartitionSearch {
     const bits = this.bits;
     const mask = table.length - 1;
     let slot = (low ^ Math.imul(state, 0x9e3779b1)) & mask;
+    const tags = this.tags;
     for (;;) {
       const stored = table[slot]!;
       if (stored === 0) break;
-      const base = (stored - 1) * stride;
-      if (arena[base] === low && arena[base + 1] === high && arena[base + 2] === state && this.sameBits(arena, base + RECORD_HEADER_WORDS)) {
-        return 0;
+      if (tags[slot] === high) {
+        const base = (stored - 1) * stride;
+        if (arena[base] === low && arena[base + 2] === state && this.sameBits(arena, base + RECORD_HEADER_WORDS)) return 0;
       }
       slot = (slot + 1) & mask;
     }
@@ -227,6 +259,7 @@ export class PartitionSearch {
     this.records += 1;
     this.cachedConfigurations = this.records;
     table[slot] = this.records;
+    this.tags[slot] = high;
     return 1;
   }
 
@@ -249,15 +282,18 @@ export class PartitionSearch {
     }
     if ((this.records + 1) * TABLE_LOAD_DENOMINATOR > this.table.length * TABLE_LOAD_NUMERATOR) {
       const table = new Int32Array(this.table.length * 2);
-      if (!this.charge(table.byteLength - this.table.byteLength)) return false;
+      const tags = new Int32Array(table.length);
+      if (!this.charge(2 * (table.byteLength - this.table.byteLength))) return false;
       const mask = table.length - 1;
       for (let record = 0; record < this.records; record += 1) {
         const base = record * stride;
         let slot = (this.arena[base]! ^ Math.imul(this.arena[base + 2]!, 0x9e3779b1)) & mask;
         while (table[slot] !== 0) slot = (slot + 1) & mask;
         table[slot] = record + 1;
+        tags[slot] = this.arena[base + 1]!;
       }
       this.table = table;
+      this.tags = tags;
     }
     return true;
   }
@@ -312,7 +348,9 @@ export class PartitionSearch {
       }
       const op = entryOp[entry]!;
       const code = this.transition(op, this.state);
-      if (code === ILLEGAL_CODE) {
+      // An open operation that would leave the state as it is gains nothing: it may be left
+      // out, and the configuration without it (an ancestor on the stack) is explored anyway.
+      if (code === ILLEGAL_CODE || (code === this.state && open[op] === 1)) {
         this.entry = next[entry]!;
         this.alternative = 0;
         continue;
@@ -358,12 +396,28 @@ export class PartitionSearch {
         this.bestDepth = this.depth;
         this.bestDirty = true;
       }
-      this.entry = next[head]!;
+      this.entry = this.firstCandidate();
       this.alternative = 0;
     }
     this.steps += steps;
     this.status = outcome;
     return outcome;
+  }
+
+  /**
+   * Where to start scanning a new configuration: a read-only candidate that is legal now,
+   * if there is one, else the head. Placing such a read is never wrong (the argument of
+   * PreparedOperation.readOnly), and trying it first saves exploring the branches that
+   * place a write before it and fail later for that.
+   */
+  private firstCandidate(): number {
+    const { next, head, isCall, entryOp } = this;
+    if (!this.hasReadOnly) return next[head]!;
+    for (let entry = next[head]!; entry !== head && isCall[entry] === 1; entry = next[entry]!) {
+      const op = entryOp[entry]!;
+      if (this.readOnly[op] === 1 && this.transition(op, this.state) !== ILLEGAL_CODE) return entry;
+    }
+    return next[head]!;
   }
 
   /**
