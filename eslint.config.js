@@ -3,7 +3,8 @@
 // DESIGN.md true. Where code may run is written in its path:
 //
 //   src-node/protocols/   pure cores: no I/O, no Node, no ambient time or randomness, no await
-//   src-node/sim/         the deterministic simulator: no ambient time, timers or randomness
+//   src-main/sim/         the deterministic simulator: no ambient time, timers, randomness
+//                         or await (only its CLI, src-main/cli/sim-command.ts, reads the clock)
 //   src-node/contract/    types shared by all three process kinds: pure, browser-safe
 //   src-node/runtime/     one cluster node (a Node process): never the lab, never electron
 //   src-main/             the lab under plain Node or Electron's main process: no native
@@ -317,13 +318,14 @@ export default defineConfig(
     },
   },
 
-  // src-node/sim (the deterministic simulator, once it exists): same seed, same run.
+  // src-main/sim (the deterministic simulator): same seed, same run. Its steps run to
+  // completion like the cores it hosts, so no await either.
   {
-    files: ['src-node/sim/**'],
+    files: ['src-main/sim/**'],
     rules: {
       'no-restricted-globals': ['error', ...SIMULATOR_GLOBALS],
       'no-restricted-properties': ['error', ...AMBIENT_PROPERTIES],
-      'no-restricted-syntax': ['error', ...CORE_SYNTAX.slice(0, 2)],
+      'no-restricted-syntax': ['error', ...CORE_SYNTAX],
     },
   },
 

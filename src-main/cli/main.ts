@@ -28,6 +28,11 @@ Usage:
                                            run a scenario headless; exit 0 when its checks pass
   distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>
                                            export a trace
+  distlab sim <profile|scenario> --seed N [--out trace.sqlite] [--json]
+  distlab sim <profile|scenario> --seeds 1000 [--from N]
+                                           the deterministic simulator: replay one seed, or sweep
+                                           (profiles: pb-sync-crashes, pb-sync-mass-crashes,
+                                           pb-async-partitions, pb-sync-partitions)
   distlab check <history> --model cas-register|kv|register|lab-kv [--format lab|jepsen|edn]
                 [--conventions knossos] [--timeout-ms N] [--json]
                                            check a history for linearizability
@@ -63,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'export': return await exportTrace(rest);
       case 'bench': return rest[0] === 'checker' ? await benchChecker(rest.slice(1)) : await bench(rest);
       case 'check': return await (await import('./check-command.ts')).checkCommand(rest);
+      case 'sim': return await (await import('./sim-command.ts')).simCommand(rest);
       case 'scenarios': return await listScenarios();
       default: throw new UsageError(`unknown command '${command}' (try distlab --help)`);
     }

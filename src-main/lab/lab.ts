@@ -5,9 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FaultRequest, FaultRequester } from '../../src-node/contract/faults.ts';
 import type {
-  ClientOpOutcome, ClientOpRequest, EventQuery, ExportFormat, ExportResult, LabApi, LabSnapshot,
-  LabUpdate, ScenarioSummary,
+  ClientOpOutcome, ClientOpRequest, EventQuery, ExportFormat, ExportResult, HistoryCheckReport, LabApi,
+  LabSnapshot, LabUpdate, ScenarioSummary,
 } from '../../src-node/contract/lab-api.ts';
+import { historyFromCompletedOps } from '../workload/history.ts';
+import { checkRunHistory } from './history-check.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import { DEFAULT_SCENARIO, resolveScenario, shippedScenarioNames, type Scenario } from '../scenario/scenario.ts';
 import { LabRun } from './run.ts';
@@ -93,6 +95,9 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         ? await current.store.copyTo(savedPath)
         : (await current.store.exportTo({ format, path: savedPath })).bytes;
       return { format, fileName, bytes, savedPath };
+    },
+    async checkHistory(): Promise<HistoryCheckReport> {
+      return checkRunHistory(historyFromCompletedOps(live().observations.operations));
     },
     async scenarios(): Promise<ScenarioSummary[]> {
       const names = shippedScenarioNames();

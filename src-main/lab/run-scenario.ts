@@ -10,6 +10,7 @@ import type { CheckVerdict, HistoryEntry } from '../../src-node/contract/history
 import type { CompletedOp } from '../workload/client.ts';
 import { finalReadsFromCompletedOps, historyFromCompletedOps } from '../workload/history.ts';
 import { LabRun } from './run.ts';
+import { checkRunHistory } from './history-check.ts';
 
 export interface ScenarioReport {
   scenario: string;
@@ -64,7 +65,7 @@ export async function runScenario(scenario: Scenario, options: {
 /** Reads every written key back through the node that now says it is primary. */
 async function readBack(run: LabRun, scenario: Scenario): Promise<Map<string, CompletedOp>> {
   const reads = new Map<string, CompletedOp>();
-  if (!scenario.checks.some((check) => check.kind === 'durability')) return reads;
+  if (!scenario.checks.some((check) => check.kind === 'durability' || check.kind === 'linearizability')) return reads;
   const keys = new Set(run.observations.operations.filter((op) => op.op.f === 'put').map((op) => op.op.key as string));
   const reader = `c${(scenario.workload?.clients ?? 1) + 1}`;
   const before = run.observations.operations.length;
@@ -105,6 +106,12 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
           nodes: run.cluster.nodeIds, withinMs: check.withinMs, endMs,
         });
         return judged('suspicion', check.expect, result.verdict, result.summary, result.problems);
+      }
+      case 'linearizability': {
+        // The read-back is made of real client reads: it belongs to the history judged here.
+        const withReadBack = historyFromCompletedOps([...observed.operations, ...finalReads.values()]);
+        const result = checkRunHistory(withReadBack, check.deadlineMs);
+        return judged('linearizability', check.expect, asVerdict(result.verdict), result.summary, result.failingWindow ? [result.failingWindow] : []);
       }
       case 'convergence': {
         const replicas = Object.fromEntries(run.cluster.nodes()

@@ -60,6 +60,12 @@ const check = z.discriminatedUnion('kind', [
     expect: z.enum(['pass', 'fail', 'either']).default('pass'),
     withinMs: z.number().positive().default(5_000),
   }),
+  /** The client history is linearizable as a key-value map (model lab-kv). */
+  z.strictObject({
+    kind: z.literal('linearizability'),
+    expect: z.enum(['pass', 'fail', 'either']).default('pass'),
+    deadlineMs: z.number().positive().max(600_000).default(30_000),
+  }),
   /** At the end, every node that is up holds the same data. */
   z.strictObject({ kind: z.literal('convergence'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
 ]);

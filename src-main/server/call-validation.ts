@@ -89,6 +89,7 @@ export function validateCallArgs(method: LabMethod, args: readonly unknown[]): s
   switch (method) {
     case 'snapshot':
     case 'scenarios':
+    case 'checkHistory':
       return count(0);
     case 'fault':
       return count(1) ?? checkFault(args[0]);

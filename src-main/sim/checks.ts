@@ -1,13 +1,21 @@
-// What a simulated run is judged by. The durability and split-brain judgements are the real
-// lab's (src-main/checks/run-checks.ts), fed with what the simulator observed; liveness is
+// What a simulated run is judged by. The durability, linearizability and split-brain judgements
+// are the lab's own (src-main/checkers/, src-main/checks/run-checks.ts), fed with what the
+// simulator observed; liveness is
 // the simulator's own: after the heal, the cluster must settle within the bound.
 
 import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { CoreStatus } from '../../src-node/contract/core.ts';
 import type { FaultSample, NodeSample, SuspicionSample } from '../lab/observations.ts';
 import type { CompletedOp } from '../workload/client.ts';
-import { checkDurability, checkSplitBrain, checkSuspicion, judged, type CheckResult } from '../checks/run-checks.ts';
+import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
+import { checkDurability, type FinalRead } from '../checkers/durability.ts';
+import type { HistoryEntry } from '../../src-node/contract/history.ts';
+import { checkLinearizability } from '../checkers/linearizability/check.ts';
+import { createLabKvModel } from '../checkers/linearizability/models.ts';
 import type { SimExpectations } from './config.ts';
+
+/** Memory the linearizability search may use per run; past it the verdict is `unknown`. */
+export const LINEARIZABILITY_MEMORY_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface NodeEnd {
   id: NodeId;
@@ -61,6 +69,9 @@ function canonical(data: unknown): string {
 
 export interface RunObservations {
   nodes: readonly NodeEnd[];
+  history: readonly HistoryEntry[];
+  /** The protocol serves the lab's key-value operations (get/put): judge linearizability with the lab-kv model. */
+  keyValue: boolean;
   operations: readonly CompletedOp[];
   nodeSamples: readonly NodeSample[];
   suspicions: readonly SuspicionSample[];
@@ -79,26 +90,9 @@ export function judgeRun(observed: RunObservations, expect: SimExpectations): Ch
     observed.fatals.length === 0 ? 'no core failed an assertion' : `core failure: ${observed.fatals.slice(0, 3).map((fatal) => `${fatal.node} at ${Math.round(fatal.atMs)} ms: ${fatal.message}`).join('; ')}`,
     [...observed.fatals]));
   checks.push(judgeLiveness(observed, expect));
-  const writes = observed.operations.some((op) => op.op.f === 'put');
-  if (writes) {
-    const source = authority(observed.nodes);
-    const finalReads = new Map<string, CompletedOp>();
-    if (source !== null) {
-      const data = (source.status?.data ?? {}) as Record<string, unknown>;
-      for (const op of observed.operations) {
-        const key = op.op.key;
-        if (op.op.f !== 'put' || typeof key !== 'string' || finalReads.has(key)) continue;
-        finalReads.set(key, {
-          client: 'lab', node: source.id, op: { f: 'get', key }, opId: `final:${key}`,
-          result: { type: 'ok', value: Object.hasOwn(data, key) ? data[key] : null },
-          invokedAtMs: observed.endMs, completedAtMs: observed.endMs,
-        });
-      }
-    }
-    const durability = checkDurability(observed.operations, finalReads);
-    const from = source === null ? ' (no node up to read from)' : ` (read back from ${source.id})`;
-    checks.push(judged('durability', expect.durability, durability.verdict, durability.summary + from, durability.lost));
-  }
+  const writes = observed.history.some((entry) => entry.f === 'put');
+  if (writes) checks.push(judgeDurability(observed, expect));
+  if (observed.keyValue && observed.history.length > 0) checks.push(judgeLinearizability(observed.history, expect));
   const splitBrain = checkSplitBrain(observed.nodeSamples, observed.operations, observed.endMs);
   checks.push(judged('split-brain', expect.splitBrain, splitBrain.verdict, splitBrain.summary, splitBrain.windows));
   if (expect.suspicion !== null) {
@@ -118,4 +112,65 @@ function judgeLiveness(observed: RunObservations, expect: SimExpectations): Chec
     return judged('liveness', expect.liveness, 'pass', `converged ${ms} ms after healing (bound ${observed.boundMs} ms): one view, equal data, every client operation completed`);
   }
   return judged('liveness', expect.liveness, 'fail', `not converged within ${observed.boundMs} ms of healing: ${observed.unsettled ?? 'unknown'}`, [observed.unsettled]);
+}
+
+/**
+ * Linearizability of the whole client history (probe included) with the lab-kv model, by the
+ * lab's checker (src-main/checkers/linearizability). No wall-clock deadline here (the
+ * simulator reads no clock): a memory budget bounds the search instead.
+ */
+function judgeLinearizability(history: readonly HistoryEntry[], expect: SimExpectations): CheckResult {
+  try {
+    const result = checkLinearizability(history, { model: createLabKvModel(), maxMemoryBytes: LINEARIZABILITY_MEMORY_MAX_BYTES });
+    const verdict = result.verdict === 'valid' ? 'pass' : result.verdict === 'invalid' ? 'fail' : 'unknown';
+    const window = result.failing;
+    const where = window === undefined ? '' : `; key ${window.key}: ${window.unplaceable.slice(0, 3).map((op) => op.description).join(', ')} cannot be placed (history entries ${window.window.fromIndex}–${window.window.toIndex})`;
+    return judged('linearizability', expect.linearizability, verdict, `${result.reason}${where}`, window === undefined ? [] : [window]);
+  } catch (error) {
+    return judged('linearizability', expect.linearizability, 'unknown', `the linearizability checker failed: ${(error as Error).message}`);
+  }
+}
+
+const VERDICTS: Record<string, Verdict> = { valid: 'pass', invalid: 'fail', unknown: 'unknown' };
+
+/**
+ * Durability: every key that was written is read back at the end from the node whose data is
+ * the cluster's answer (omniscient: the simulator reads the replica itself, after the liveness
+ * phase made every node agree), and the lab's checker judges each acknowledged write.
+ */
+function judgeDurability(observed: RunObservations, expect: SimExpectations): CheckResult {
+  const source = authority(observed.nodes);
+  const finalReads: FinalRead[] = [];
+  if (source !== null) {
+    const data = (source.status?.data ?? {}) as Record<string, unknown>;
+    const keys = new Set(observed.history.filter((entry) => entry.f === 'put' && typeof entry.key === 'string').map((entry) => entry.key!));
+    for (const key of keys) finalReads.push({ key, value: Object.hasOwn(data, key) ? data[key] : null });
+  }
+  const from = source === null ? ' (no node up to read from)' : ` (read back from ${source.id})`;
+  try {
+    const durability = checkDurability(withoutFailed(observed.history), finalReads);
+    return judged('durability', expect.durability, VERDICTS[durability.verdict] ?? 'unknown', durability.summary + from, durability.lost);
+  } catch (error) {
+    return judged('durability', expect.durability, 'unknown', `the durability checker refused the history: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The history without the operations that certainly did not happen (`fail`). A client that
+ * follows a redirect sends the same write again, as the real lab's client does; the durability
+ * checker wants each written value once per key, and a failed attempt wrote nothing.
+ */
+export function withoutFailed(history: readonly HistoryEntry[]): HistoryEntry[] {
+  const openInvoke = new Map<string | number, HistoryEntry>();
+  const failed = new Set<HistoryEntry>();
+  for (const entry of history) {
+    if (entry.type === 'invoke') {
+      openInvoke.set(entry.process, entry);
+      continue;
+    }
+    const invoke = openInvoke.get(entry.process);
+    openInvoke.delete(entry.process);
+    if (entry.type === 'fail' && invoke !== undefined) failed.add(invoke).add(entry);
+  }
+  return history.filter((entry) => !failed.has(entry)).map((entry, index) => ({ ...entry, index }));
 }

@@ -1,8 +1,8 @@
 // Simulated clients, Jepsen-style: each has at most one operation outstanding, records an
 // `invoke` and then exactly one completion — `ok`, `fail` (it certainly did not happen) or
-// `info` (a timeout or a dropped connection: it may have happened). A client starts at its
-// home node, follows one redirect per operation (a backup names the primary, as the real lab's
-// client does), and after a timeout or a refused connection tries a node drawn at random.
+// `info` (a timeout or a dropped connection: it may have happened). It asks the primary its
+// home node believes in and follows one redirect per operation, as the real lab's client does
+// (the simulator picks the node: Simulation.pickTarget).
 
 import type { NodeId, ProcessId } from '../../src-node/contract/clock.ts';
 import type { ClientOp } from '../../src-node/contract/envelope.ts';
@@ -20,8 +20,6 @@ export interface OpenOp {
 }
 
 export class SimClient {
-  /** The node this client will ask next. */
-  guess: NodeId;
   /** Operations numbered from 1; a late answer names an older number and is ignored. */
   opNumber = 0;
   open: OpenOp | null = null;
@@ -32,7 +30,6 @@ export class SimClient {
   private written = 0;
 
   constructor(readonly id: ProcessId, readonly home: NodeId, readonly random: Random, readonly probe = false) {
-    this.guess = home;
   }
 
   /** The next operation, as the real workload draws it (src-main/lab/run.ts). */
@@ -43,10 +40,5 @@ export class SimClient {
       ? (write ? `k-${this.id}-${this.written}` : `k-${this.id}-${Math.max(1, this.written)}`)
       : `k${this.random.int(1, workload.keys)}`;
     return write ? { f: 'put', key, value: `${this.id}-${this.written}` } : { f: 'get', key };
-  }
-
-  /** After a timeout or a refused connection the primary may have moved: try another node. */
-  wander(nodes: readonly NodeId[]): void {
-    this.guess = nodes[this.random.int(0, nodes.length - 1)] ?? this.home;
   }
 }

@@ -87,6 +87,27 @@ export interface ScenarioSummary {
   lesson: string;
 }
 
+/** The linearizability of the current run's client history, for the history view. */
+export interface HistoryCheckReport {
+  verdict: 'valid' | 'invalid' | 'unknown';
+  /** The model and its conventions, e.g. `lab-kv`: keys start absent, put replaces, … */
+  model: string;
+  conventions: string[];
+  operations: number;
+  summary: string;
+  /** The smallest window the checker can show for an invalid history. */
+  failingWindow: {
+    key: string;
+    fromTime: number;
+    toTime: number;
+    /** Op ids (the trace's msgId of client events) that could not be placed. */
+    opIds: string[];
+    /** Op ids of the longest linearizable prefix found. */
+    prefixOpIds: string[];
+    explanation: string;
+  } | null;
+}
+
 /** Live updates pushed to the UI. Events come in batches, in row-id order. */
 export type LabUpdate =
   | { kind: 'snapshot'; snapshot: LabSnapshot }
@@ -105,6 +126,8 @@ export interface LabApi {
   events(query: EventQuery): Promise<StoredEvent[]>;
   exportTrace(format: ExportFormat): Promise<ExportResult>;
   scenarios(): Promise<ScenarioSummary[]>;
+  /** Checks the run's client history so far for linearizability (a key-value map). */
+  checkHistory(): Promise<HistoryCheckReport>;
   /** Stops the current run and starts a new one from a shipped scenario. */
   startScenario(name: string): Promise<LabSnapshot>;
   subscribe(listener: (update: LabUpdate) => void): () => void;
@@ -113,5 +136,5 @@ export interface LabApi {
 /** The request/response methods of LabApi (everything but `subscribe`), for transports. */
 export type LabMethod = Exclude<keyof LabApi, 'subscribe'>;
 export const LAB_METHODS: readonly LabMethod[] = [
-  'snapshot', 'fault', 'clientOp', 'events', 'exportTrace', 'scenarios', 'startScenario',
+  'snapshot', 'fault', 'clientOp', 'events', 'exportTrace', 'scenarios', 'startScenario', 'checkHistory',
 ];

@@ -24,6 +24,9 @@ function stubLab(exportFile: string) {
     clientOp: async () => {
       throw new Error('not in this stub');
     },
+    checkHistory: async () => {
+      throw new Error('not in this stub');
+    },
     events: async () => [],
     exportTrace: async (format) => ({ format, fileName: 'run 1.jsonl', bytes: 11, savedPath: exportFile }),
     scenarios: async () => [],
