@@ -22,8 +22,9 @@ cluster of processes, break it on purpose, and watch what happens.
 
 Usage:
   distlab start [--scenario NAME|FILE]     open the desktop lab (falls back to the browser shell)
-  distlab web [--scenario NAME|FILE] [--host 127.0.0.1] [--port 0]
+  distlab web [--scenario NAME|FILE] [--trace FILE] [--host 127.0.0.1] [--port 0]
                                            serve the lab to a browser; prints the URL with its token
+                                           (--trace: show a recorded run, real or simulated)
   distlab run <scenario> [--out trace.sqlite] [--json]
                                            run a scenario headless; exit 0 when its checks pass
   distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>
@@ -90,14 +91,16 @@ function parse(args: string[], options: OptionSpec): { values: Record<string, un
 }
 
 async function web(args: string[], reason: string | null): Promise<number> {
-  const { values } = parse(args, { scenario: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
+  const { values } = parse(args, { scenario: { type: 'string' }, trace: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } });
   const host = (values['host'] as string | undefined) ?? '127.0.0.1';
   const port = Number((values['port'] as string | undefined) ?? '0');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be 0–65535, not ${String(values['port'])}`);
   const rendererDir = ensureRenderer();
   const { startWebServer } = await import('../server/web-server.ts');
   const scenario = values['scenario'] as string | undefined;
-  const lab = await createLab({ ...(scenario ? { scenario } : {}), host: host === '0.0.0.0' ? '127.0.0.1' : host });
+  const trace = values['trace'] as string | undefined;
+  if (trace && !existsSync(trace)) throw new UsageError(`no such trace file: ${trace}`);
+  const lab = await createLab({ ...(scenario ? { scenario } : {}), ...(trace ? { trace } : {}), host: host === '0.0.0.0' ? '127.0.0.1' : host });
   const server = await startWebServer({ lab, host, port, rendererDir });
   if (reason) console.log(`distlab: ${reason}; serving the lab to a browser instead.`);
   console.log(`distlab: open ${server.url}`);

@@ -1,18 +1,21 @@
-// The lab as the shells see it: one object that implements LabApi over the current run.
-// The Electron shell, the browser shell and the tests all drive the lab through it.
+// The lab as the shells see it: one object that implements LabApi over what the lab shows
+// now — a live run (a cluster the user can break) or a recorded trace (opened from a file:
+// only looked at). The Electron shell, the browser shell and the tests drive it alike.
 
 import os from 'node:os';
 import path from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
 import type { FaultRequest, FaultRequester } from '../../src-node/contract/faults.ts';
 import type {
   ClientOpOutcome, ClientOpRequest, EventQuery, ExportFormat, ExportResult, HistoryCheckReport, LabApi,
-  LabSnapshot, LabUpdate, ScenarioSummary,
+  LabSnapshot, LabUpdate, RunSummary, ScenarioSummary,
 } from '../../src-node/contract/lab-api.ts';
-import { historyFromCompletedOps } from '../workload/history.ts';
-import { checkRunHistory } from './history-check.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
+import { historyFromCompletedOps } from '../workload/history.ts';
 import { DEFAULT_SCENARIO, resolveScenario, shippedScenarioNames, type Scenario } from '../scenario/scenario.ts';
+import { checkRunHistory } from './history-check.ts';
 import { LabRun } from './run.ts';
+import { TraceView } from './trace-view.ts';
 
 export interface LabOptions {
   /** A shipped scenario's name or a scenario file's path; the default P/B cluster if absent. */
@@ -25,16 +28,24 @@ export interface LabOptions {
   requester?: FaultRequester;
   /** Play the scenario's schedule and workload (default true). */
   autoplay?: boolean;
+  /** Open this recorded trace instead of starting a cluster. */
+  trace?: string;
 }
 
 export interface Lab extends LabApi {
-  readonly current: LabRun;
+  /** The live run, or null while the lab shows a recorded trace. */
+  readonly current: LabRun | null;
   close(): Promise<void>;
 }
+
+/** What the lab shows: a live run, or a trace opened from a file. */
+type Session = { kind: 'run'; run: LabRun } | { kind: 'trace'; view: TraceView };
 
 export function defaultDataRoot(): string {
   return process.env['DISTLAB_HOME'] ?? path.join(os.homedir(), '.distlab');
 }
+
+export const EXPORT_EXTENSIONS: Record<ExportFormat, string> = { sqlite: 'sqlite', jsonl: 'jsonl', shiviz: 'shiviz.log' };
 
 export async function createLab(options: LabOptions = {}): Promise<Lab> {
   const settings = {
@@ -43,9 +54,12 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     requester: options.requester ?? 'ui',
     autoplay: options.autoplay ?? true,
   };
+  const exportsDir = path.join(settings.dataRoot, 'exports');
   const listeners = new Set<(update: LabUpdate) => void>();
   const unsubscribers = new Map<(update: LabUpdate) => void, () => void>();
-  let run = await startRun(await resolveScenario(options.scenario ?? DEFAULT_SCENARIO));
+  let session: Session = options.trace
+    ? { kind: 'trace', view: await TraceView.open(path.resolve(options.trace), exportsDir) }
+    : { kind: 'run', run: await startRun(await resolveScenario(options.scenario ?? DEFAULT_SCENARIO)) };
   let switching: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -53,51 +67,100 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     return LabRun.start({ scenario, dataRoot: settings.dataRoot, host: settings.host, autoplay: settings.autoplay });
   }
 
-  function attach(target: LabRun): void {
-    for (const listener of listeners) unsubscribers.set(listener, target.subscribe(listener));
+  function attach(listener: (update: LabUpdate) => void): void {
+    if (session.kind === 'run') unsubscribers.set(listener, session.run.subscribe(listener));
   }
 
-  function live(): LabRun {
+  function current(): Session {
     if (closed) throw new Error('the lab is closed');
-    return run;
+    return session;
   }
 
-  attach(run);
+  /** The live run, for what only a running cluster can do. */
+  function liveRun(action: string): LabRun {
+    const now = current();
+    if (now.kind === 'run') return now.run;
+    throw new Error(`cannot ${action}: the lab is showing a recorded trace (${now.view.meta.runId}); start a scenario to run a cluster`);
+  }
+
+  function closeSession(closing: Session): Promise<void> {
+    return closing.kind === 'run' ? closing.run.close() : closing.view.close();
+  }
+
+  /** Replaces what the lab shows, one switch at a time; `open` runs before the old session closes when `openFirst`. */
+  function switchTo(open: () => Promise<Session>, openFirst: boolean): Promise<LabSnapshot> {
+    const next = switching.then(async () => {
+      const previous = current();
+      for (const unsubscribe of unsubscribers.values()) unsubscribe();
+      unsubscribers.clear();
+      let opened: Session;
+      if (openFirst) {
+        opened = await open().catch((error: unknown) => {
+          for (const listener of listeners) attach(listener);
+          throw error;
+        });
+        await closeSession(previous);
+      } else {
+        await closeSession(previous);
+        try {
+          opened = await open();
+        } catch (error) {
+          // Never leave the lab without a cluster: bring the previous scenario back.
+          session = previous.kind === 'run'
+            ? { kind: 'run', run: await startRun(previous.run.options.scenario) }
+            : { kind: 'trace', view: await TraceView.open(previous.view.tracePath, exportsDir) };
+          for (const listener of listeners) attach(listener);
+          throw error;
+        }
+      }
+      session = opened;
+      for (const listener of listeners) attach(listener);
+      const snapshot = snapshotOf(session);
+      for (const listener of listeners) listener({ kind: 'snapshot', snapshot });
+      return snapshot;
+    });
+    switching = next.catch(() => undefined);
+    return next;
+  }
 
   const lab: Lab = {
     get current() {
-      return run;
+      return session.kind === 'run' ? session.run : null;
     },
     async snapshot(): Promise<LabSnapshot> {
-      return live().snapshot();
+      return snapshotOf(current());
     },
     async fault(request: FaultRequest): Promise<void> {
       if (typeof request !== 'object' || request === null || typeof (request as { kind?: unknown }).kind !== 'string') {
         throw new Error('a fault request is an object with a `kind`, e.g. {"kind": "crash", "node": "n1"}');
       }
-      await live().fault(request, settings.requester);
+      await liveRun(`apply a ${request.kind}`).fault(request, settings.requester);
     },
     async clientOp(request: ClientOpRequest): Promise<ClientOpOutcome> {
       if (typeof request !== 'object' || request === null) throw new Error('a client request is an object with an `op`');
-      return live().clientOp(request);
+      return liveRun('run a client operation').clientOp(request);
     },
     async events(query: EventQuery): Promise<StoredEvent[]> {
-      return live().store.query(query ?? {});
+      const now = current();
+      return now.kind === 'run' ? now.run.store.query(query ?? {}) : now.view.events(query ?? {});
     },
     async exportTrace(format: ExportFormat): Promise<ExportResult> {
-      const current = live();
-      const extension = { sqlite: 'sqlite', jsonl: 'jsonl', shiviz: 'shiviz.log' }[format];
-      if (!extension) throw new Error(`unknown export format '${String(format)}' (sqlite, jsonl or shiviz)`);
-      await current.flush();
-      const fileName = `${current.meta.runId}.${extension}`;
-      const savedPath = path.join(current.runDir, 'exports', fileName);
+      if (!EXPORT_EXTENSIONS[format]) throw new Error(`unknown export format '${String(format)}' (sqlite, jsonl or shiviz)`);
+      const now = current();
+      if (now.kind === 'trace') return now.view.exportTrace(format);
+      const run = now.run;
+      await run.flush();
+      const fileName = `${run.meta.runId}.${EXPORT_EXTENSIONS[format]}`;
+      const savedPath = path.join(run.runDir, 'exports', fileName);
       const bytes = format === 'sqlite'
-        ? await current.store.copyTo(savedPath)
-        : (await current.store.exportTo({ format, path: savedPath })).bytes;
+        ? await run.store.copyTo(savedPath)
+        : (await run.store.exportTo({ format, path: savedPath })).bytes;
       return { format, fileName, bytes, savedPath };
     },
     async checkHistory(): Promise<HistoryCheckReport> {
-      return checkRunHistory(historyFromCompletedOps(live().observations.operations));
+      const now = current();
+      if (now.kind === 'trace') return now.view.checkHistory();
+      return checkRunHistory(historyFromCompletedOps(now.run.observations.operations));
     },
     async scenarios(): Promise<ScenarioSummary[]> {
       const names = shippedScenarioNames();
@@ -107,28 +170,19 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     async startScenario(name: string): Promise<LabSnapshot> {
       if (typeof name !== 'string') throw new Error('a scenario is named by a string');
       const scenario = await resolveScenario(name);
-      const next = switching.then(async () => {
-        const previous = live();
-        await previous.close();
-        try {
-          run = await startRun(scenario);
-        } catch (error) {
-          // Never leave the lab without a cluster: bring the previous scenario back.
-          run = await startRun(previous.options.scenario);
-          attach(run);
-          throw error;
-        }
-        attach(run);
-        const snapshot = run.snapshot();
-        for (const listener of listeners) listener({ kind: 'snapshot', snapshot });
-        return snapshot;
-      });
-      switching = next.catch(() => undefined);
-      return next;
+      return switchTo(async () => ({ kind: 'run', run: await startRun(scenario) }), false);
+    },
+    async runs(): Promise<RunSummary[]> {
+      return listRuns(path.join(settings.dataRoot, 'runs'));
+    },
+    async openTrace(tracePath: string): Promise<LabSnapshot> {
+      if (typeof tracePath !== 'string' || tracePath.length === 0) throw new Error('openTrace needs the path of a trace file');
+      // Opened before the running cluster stops: a file that is not a trace changes nothing.
+      return switchTo(async () => ({ kind: 'trace', view: await TraceView.open(path.resolve(tracePath), exportsDir) }), true);
     },
     subscribe(listener: (update: LabUpdate) => void): () => void {
       listeners.add(listener);
-      unsubscribers.set(listener, run.subscribe(listener));
+      attach(listener);
       return () => {
         listeners.delete(listener);
         unsubscribers.get(listener)?.();
@@ -139,9 +193,27 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       if (closed) return;
       closed = true;
       await switching;
-      await run.close();
+      await closeSession(session);
       listeners.clear();
     },
   };
   return lab;
+}
+
+function snapshotOf(session: Session): LabSnapshot {
+  return session.kind === 'run' ? session.run.snapshot() : session.view.snapshot();
+}
+
+/** Run folders are named `<ISO time with - for : and .>-<scenario>-<6 hex>` (see LabRun.start). */
+async function listRuns(runsDir: string): Promise<RunSummary[]> {
+  const names = await readdir(runsDir).catch(() => [] as string[]);
+  const runs: RunSummary[] = [];
+  for (const runId of names) {
+    const match = /^(\d{4}-\d\d-\d\dT\d\d)-(\d\d)-(\d\d)-(\d{3}Z)-(.+)-[0-9a-f]{6}$/.exec(runId);
+    const tracePath = path.join(runsDir, runId, 'trace.sqlite');
+    if (!match || !(await stat(tracePath).catch(() => null))) continue;
+    const startedAtEpochMs = Date.parse(`${match[1]}:${match[2]}:${match[3]}.${match[4]}`);
+    runs.push({ runId, scenario: match[5] as string, startedAtEpochMs, tracePath });
+  }
+  return runs.sort((a, b) => b.startedAtEpochMs - a.startedAtEpochMs);
 }

@@ -124,6 +124,7 @@ export class LabRun {
       phiThreshold: labFailureDetector(this.options.scenario).threshold,
       tracePath: this.tracePath,
       labTimeMs: this.now(),
+      live: true,
     };
   }
 

@@ -90,7 +90,10 @@ export function validateCallArgs(method: LabMethod, args: readonly unknown[]): s
     case 'snapshot':
     case 'scenarios':
     case 'checkHistory':
+    case 'runs':
       return count(0);
+    case 'openTrace':
+      return count(1) ?? (typeof args[0] === 'string' && args[0].length > 0 && args[0].length < 4096 ? null : 'expects the path of a trace file');
     case 'fault':
       return count(1) ?? checkFault(args[0]);
     case 'clientOp':

@@ -37,6 +37,19 @@ export interface LabSnapshot {
   /** Where the trace file of this run lives. */
   tracePath: string | null;
   labTimeMs: number;
+  /**
+   * True while a cluster runs; false when the lab shows a recorded trace (opened from a
+   * file): nodes cannot be broken or asked anything then, only looked at.
+   */
+  live: boolean;
+}
+
+/** A run the lab can open again: its trace file and what it was. */
+export interface RunSummary {
+  runId: string;
+  scenario: string;
+  startedAtEpochMs: number;
+  tracePath: string;
 }
 
 export interface EventQuery {
@@ -130,6 +143,10 @@ export interface LabApi {
   checkHistory(): Promise<HistoryCheckReport>;
   /** Stops the current run and starts a new one from a shipped scenario. */
   startScenario(name: string): Promise<LabSnapshot>;
+  /** The runs kept in the lab's data folder, newest first. */
+  runs(): Promise<RunSummary[]>;
+  /** Stops the current run and shows a recorded trace (real or simulated) instead. */
+  openTrace(tracePath: string): Promise<LabSnapshot>;
   subscribe(listener: (update: LabUpdate) => void): () => void;
 }
 
@@ -137,4 +154,5 @@ export interface LabApi {
 export type LabMethod = Exclude<keyof LabApi, 'subscribe'>;
 export const LAB_METHODS: readonly LabMethod[] = [
   'snapshot', 'fault', 'clientOp', 'events', 'exportTrace', 'scenarios', 'startScenario', 'checkHistory',
+  'runs', 'openTrace',
 ];

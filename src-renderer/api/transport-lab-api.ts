@@ -4,11 +4,12 @@ import type {
   EventQuery,
   ExportFormat,
   ExportResult,
+  HistoryCheckReport,
   LabApi,
   LabMethod,
   LabSnapshot,
   LabUpdate,
-  ScenarioSummary,
+  ScenarioSummary, RunSummary,
 } from '../../src-node/contract/lab-api.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
@@ -39,7 +40,10 @@ export function labApiOver(transport: LabTransport): ShellLabApi {
     events: (query: EventQuery) => call<StoredEvent[]>('events', query),
     exportTrace: (format: ExportFormat) => call<ExportResult>('exportTrace', format),
     scenarios: () => call<ScenarioSummary[]>('scenarios'),
+    checkHistory: () => call<HistoryCheckReport>('checkHistory'),
     startScenario: (name: string) => call<LabSnapshot>('startScenario', name),
+    runs: () => call<RunSummary[]>('runs'),
+    openTrace: (tracePath: string) => call<LabSnapshot>('openTrace', tracePath),
     subscribe: (listener) => transport.onUpdate(listener),
     onConnection: (listener) => transport.onConnection(listener),
   };

@@ -8,6 +8,7 @@ import type {
   ClientOpRequest,
   ExportFormat,
   ExportResult,
+  HistoryCheckReport,
   LabSnapshot,
   LabUpdate,
   ScenarioSummary,
@@ -267,6 +268,10 @@ export function createLabStore(api: ShellLabApi) {
       const outcome = await attempt(`Client ${request.op.f}`, () => api.clientOp(request));
       if (outcome !== null) addOutcome(outcome);
       return outcome;
+    },
+    /** Asks the lab's linearizability checker about the run's client history so far. */
+    checkHistory(): Promise<HistoryCheckReport | null> {
+      return attempt('Checking the history', () => api.checkHistory());
     },
     exportTrace(format: ExportFormat): Promise<ExportResult | null> {
       return attempt(`Export ${format}`, () => api.exportTrace(format));

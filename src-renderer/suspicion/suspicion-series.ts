@@ -12,6 +12,7 @@ import type { ProcessId } from '../../src-node/contract/clock.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import { advanceCursor, createCursor, planIngest } from '../timeline/event-cursor.ts';
 import { FaultTimeline, suspicionDetailOf, type ProcessInterval } from '../timeline/fault-intervals.ts';
+import { LinkFaultTimeline, type LinkSpan } from '../timeline/link-spans.ts';
 
 /** Below this phi reads as "no doubt at all"; the bottom of the scale. */
 export const PHI_FLOOR = 0.05;
@@ -37,6 +38,8 @@ export class SuspicionSeries {
   observers = new Map<ProcessId, ObserverSeries>();
   /** Outages and pauses, to explain an observer's silences. */
   faults = new FaultTimeline();
+  /** Faulty links, to explain a saw-tooth of one observer's phi of one peer. */
+  links = new LinkFaultTimeline();
   /** The newest lab time in the trace (any event), where a live chart ends. */
   latestTimeMs = Number.NEGATIVE_INFINITY;
   earliestTimeMs = Number.POSITIVE_INFINITY;
@@ -55,6 +58,7 @@ export class SuspicionSeries {
   clear(): void {
     this.observers = new Map();
     this.faults = new FaultTimeline();
+    this.links = new LinkFaultTimeline();
     this.latestTimeMs = Number.NEGATIVE_INFINITY;
     this.earliestTimeMs = Number.POSITIVE_INFINITY;
     this.sampleCount = 0;
@@ -65,6 +69,7 @@ export class SuspicionSeries {
     this.latestTimeMs = Math.max(this.latestTimeMs, event.labTimeMs);
     this.earliestTimeMs = Math.min(this.earliestTimeMs, event.labTimeMs);
     if (event.kind === 'fault' || event.kind === 'start') this.faults.ingest(event);
+    if (event.kind === 'fault') this.links.ingest(event);
     const detail = suspicionDetailOf(event);
     if (detail === null) return;
     const series = this.observerOf(event.node);
@@ -83,6 +88,11 @@ export class SuspicionSeries {
   /** The observer's own outages and pauses. */
   intervalsOf(observer: ProcessId): ProcessInterval[] {
     return this.faults.intervals.filter((interval) => interval.process === observer);
+  }
+
+  /** Faulty links into the observer: its heartbeats from the source arrive late or not at all. */
+  linkSpansInto(observer: ProcessId): LinkSpan[] {
+    return this.links.spans.filter((span) => span.target === observer);
   }
 
   /** Outages and pauses of everyone but the observer: what its phi lines react to. */

@@ -103,6 +103,10 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     assert.ok(!page.url().includes('token='), 'the token is taken out of the address bar');
     // Let the workload and heartbeats fill the log and the diagram a little.
     await page.waitForFunction(() => document.querySelectorAll('[data-event-id]').length > 10);
+    // The scenario says what to watch, in a callout that folds away.
+    const lesson = page.locator('[data-field="scenario-lesson"]');
+    await lesson.waitFor();
+    assert.match((await lesson.textContent()) ?? '', /What to watch\./);
     await shot(page, '01-cluster-up');
   });
 
@@ -119,6 +123,34 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     await page.waitForFunction(() =>
       [...document.querySelectorAll('[data-node-card]')].filter((card) => card.textContent?.includes('hello')).length >= 1,
     );
+  });
+
+  await t.test('the history shows the clients\' operations, the UI\'s own included', async () => {
+    await page.waitForFunction(() => {
+      const count = Number(document.querySelector('[data-field="history-count"]')?.textContent?.replace(/\D/g, '') ?? '0');
+      return count >= 2;
+    });
+    const history = page.locator('.area-history');
+    await history.scrollIntoViewIfNeeded();
+    // Pointing at an operation reads it out: find one on the first lane, from the newest end.
+    const canvas = history.locator('canvas');
+    const box = await canvas.boundingBox();
+    assert.ok(box !== null);
+    let read = '';
+    // The lanes start under the fault strip, whose height depends on the faults so far.
+    for (let y = 12; y < Math.min(box.height - 24, 160) && !/ · (ok|fail|info)/.test(read); y += 8) {
+      for (let x = box.width - 14; x > 60 && !/ · (ok|fail|info)/.test(read); x -= 4) {
+        await page.mouse.move(box.x + x, box.y + y);
+        read = (await page.textContent('[data-field="history-readout"]')) ?? '';
+      }
+    }
+    assert.match(read, /^c\d+ (put|get) /, `the readout names an operation: ${read}`);
+    // The lab's checker judges the history so far and says so in words.
+    await page.click('[data-action="check-history"]');
+    const verdict = page.locator('[data-field="history-verdict"]');
+    await verdict.waitFor();
+    assert.match((await verdict.textContent()) ?? '', /linearizable|unknown/);
+    await history.screenshot({ path: path.join(shots, '02-history.png') });
   });
 
   const victim = 'n5';
@@ -239,6 +271,23 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     assert.ok(shown < eventsBefore, `the log shows the new run only (${shown} < ${eventsBefore})`);
     await page.waitForFunction(() => document.querySelectorAll('[data-event-id]').length > 5);
     await shot(page, '08-new-scenario');
+  });
+
+  await t.test('the failure-detector scenario tells a crash, a pause and a lossy link apart', async () => {
+    await page.selectOption('[data-field="scenario"]', 'failure-detector');
+    await page.click('[data-action="start-scenario"]');
+    await page.locator('[data-notice="info"]', { hasText: 'Started scenario failure-detector' }).waitFor({ timeout: 30_000 });
+    await page.locator('[data-field="scenario-title"]', { hasText: 'Failure detectors' }).waitFor();
+    // n2 is crashed at 2 s and stays down; n3 is paused 2–6 s. At ~8 s both have happened.
+    await page.locator('.suspicion-chart .status.down').first().waitFor({ timeout: 30_000 });
+    await waitUntil('n3 resumed', async () => (await lab!.snapshot()).nodes.find((node) => node.id === 'n3')?.state === 'up', 30_000);
+    await page.waitForTimeout(1_500);
+    await page.locator('.suspicion-chart li.suspected', { hasText: 'n2' }).first().waitFor();
+    assert.equal(await page.locator('.suspicion-chart li.suspected', { hasText: 'n3' }).count(), 0, 'n3 is trusted again after it resumed');
+    await shot(page, '09-failure-detector');
+    const suspicion = page.locator('.area-suspicion');
+    await suspicion.scrollIntoViewIfNeeded();
+    await suspicion.screenshot({ path: path.join(shots, '10-suspicion.png') });
   });
 
   assert.deepEqual(problems, [], 'no console errors or page errors (a CSP violation would show here)');

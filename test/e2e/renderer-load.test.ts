@@ -60,6 +60,7 @@ function stubLab(trace: StoredEvent[]): { lab: LabApi; push(events: StoredEvent[
     phiThreshold: 8,
     tracePath: null,
     labTimeMs: 0,
+    live: true,
   };
   const lab: LabApi = {
     snapshot: async () => snapshot,
@@ -68,6 +69,10 @@ function stubLab(trace: StoredEvent[]): { lab: LabApi; push(events: StoredEvent[
       throw new Error('not in this stub');
     },
     checkHistory: async () => {
+      throw new Error('not in this stub');
+    },
+    runs: async () => [],
+    openTrace: async () => {
       throw new Error('not in this stub');
     },
     events: async (query: EventQuery) => {

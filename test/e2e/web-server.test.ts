@@ -10,7 +10,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { LabApi, LabSnapshot, LabUpdate } from '../../src-node/contract/lab-api.ts';
 import { startWebServer } from '../../src-main/server/web-server.ts';
 
-const SNAPSHOT: LabSnapshot = { run: null, nodes: [], links: [], phiThreshold: 8, tracePath: null, labTimeMs: 0 };
+const SNAPSHOT: LabSnapshot = { run: null, nodes: [], links: [], phiThreshold: 8, tracePath: null, labTimeMs: 0, live: true };
 
 function stubLab(exportFile: string) {
   const listeners = new Set<(update: LabUpdate) => void>();
@@ -25,6 +25,10 @@ function stubLab(exportFile: string) {
       throw new Error('not in this stub');
     },
     checkHistory: async () => {
+      throw new Error('not in this stub');
+    },
+    runs: async () => [],
+    openTrace: async () => {
       throw new Error('not in this stub');
     },
     events: async () => [],

@@ -6,7 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createLab, type Lab } from '../../src-main/lab/lab.ts';
@@ -181,5 +181,36 @@ describe('the lab on a real cluster', () => {
     assert.ok(lines.every((line) => JSON.parse(line)));
     const shiviz = await lab.exportTrace('shiviz');
     assert.ok(shiviz.bytes > 1_000);
+  });
+
+  test('the history so far is linearizable (a key-value map)', async () => {
+    const report = await lab.checkHistory();
+    assert.equal(report.verdict, 'valid', report.summary);
+    assert.equal(report.model, 'lab-kv');
+    assert.ok(report.operations >= 3, `${report.operations} operations`);
+  });
+
+  test('a recorded trace opens in the lab: looked at, not broken; a bad file changes nothing', async () => {
+    const garbage = path.join(dataRoot, 'not-a-trace.sqlite');
+    await writeFile(garbage, 'this is not a database');
+    await assert.rejects(lab.openTrace(garbage), /not a distlab trace/);
+    assert.equal((await lab.snapshot()).live, true, 'the cluster still runs');
+
+    const copy = await lab.exportTrace('sqlite');
+    const snapshot = await lab.openTrace(copy.savedPath as string);
+    assert.equal(snapshot.live, false);
+    assert.equal(snapshot.nodes.length, 5);
+    assert.equal(snapshot.run?.scenario, 'primary-backup');
+    const events = await lab.events({ kinds: ['fault'] });
+    assert.ok(events.some((event) => event.msgType === 'partition'), 'the recorded faults are there');
+    await assert.rejects(lab.fault({ kind: 'crash', node: 'n1' }), /showing a recorded trace/);
+    assert.equal((await lab.checkHistory()).verdict, 'valid');
+    const runs = await lab.runs();
+    assert.ok(runs.length >= 1 && runs[0]?.scenario === 'primary-backup');
+
+    const live = await lab.startScenario('primary-backup');
+    assert.equal(live.live, true);
+    assert.equal(live.nodes.length, 5);
+    await nodes();
   });
 });

@@ -15,7 +15,9 @@ import { partitionLabel } from '../../src-renderer/timeline/fault-intervals.ts';
 import {
   causalRelation, classifyCausality, hitTest, laneWindow, SpaceTimeLayout, visibleMessages,
 } from '../../src-renderer/timeline/space-time-layout.ts';
-import { followLatest, formatTick, initialView, niceTicks, panView, zoomView } from '../../src-renderer/timeline/space-time-view.ts';
+import {
+  DEFAULT_SPAN, FOLLOW_MARGIN_PX, followLatest, formatTick, initialView, MIN_SPAN, niceTicks, panView, zoomView,
+} from '../../src-renderer/timeline/space-time-view.ts';
 
 /** Builds a trace the way processes stamp it: per-process seq, Lamport and vector clocks. */
 class TraceBuilder {
@@ -341,6 +343,28 @@ describe('view', () => {
     const followed = followLatest(view, 500, 1000);
     assert.ok(followed.start + 1000 / followed.pxPerUnit > 500);
     assert.ok(followed.start < 500);
+  });
+
+  it('fits the run while it is shorter than the default span, then scrolls', () => {
+    const width = 1000;
+    const usable = width - FOLLOW_MARGIN_PX;
+    const shown = (view: ReturnType<typeof initialView>): [number, number] => [view.start, view.start + usable / view.pxPerUnit];
+    // 1 s into a run: the minimum span, from 0, not the first 5% of a 20 s window.
+    assert.deepEqual(shown(followLatest(initialView('lab', width), 1_000, width)), [0, MIN_SPAN.lab]);
+    // 8 s: exactly [0, 8 s], the newest event at the right edge.
+    const at8 = shown(followLatest(initialView('lab', width), 8_000, width));
+    assert.equal(at8[0], 0);
+    assert.ok(Math.abs(at8[1] - 8_000) < 1e-6);
+    // 60 s: the default span, scrolling.
+    const at60 = shown(followLatest(initialView('lab', width), 60_000, width));
+    assert.ok(Math.abs(at60[1] - 60_000) < 1e-6 && Math.abs(at60[1] - at60[0] - DEFAULT_SPAN.lab) < 1e-6);
+  });
+
+  it('keeps a zoom the person chose instead of growing', () => {
+    const zoomed = zoomView(initialView('lab', 1000), 2, 500);
+    assert.equal(zoomed.grow, false);
+    const followed = followLatest(zoomed, 8_000, 1000);
+    assert.equal(followed.pxPerUnit, zoomed.pxPerUnit);
   });
 
   it('puts ticks at round values and labels lab time in seconds', () => {

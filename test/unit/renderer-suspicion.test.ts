@@ -10,6 +10,10 @@ import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import {
   formatPhi, phiToUnit, PHI_CAP, summarize, SuspicionSeries, visibleRuns,
 } from '../../src-renderer/suspicion/suspicion-series.ts';
+import { placeEndLabels } from '../../src-renderer/suspicion/suspicion-draw.ts';
+import { causeRows } from '../../src-renderer/timeline/cause-rows.ts';
+import { describeLinkFaults, LinkFaultTimeline } from '../../src-renderer/timeline/link-spans.ts';
+import { chartWindow, MIN_WINDOW_MS } from '../../src-renderer/timeline/live-window.ts';
 
 let nextId = 1;
 const seqs = new Map<string, number>();
@@ -117,5 +121,87 @@ describe('legend', () => {
     assert.equal(summarize(seriesOf(events), nodes, 8)[1]?.status, 'down');
     events.push(fault({ kind: 'restart', node: 'n2' }, 2000), sample('n2', 2100, { n1: 0.3 }));
     assert.equal(summarize(seriesOf(events), nodes, 8)[1]?.status, 'sampling');
+  });
+});
+
+describe('live window', () => {
+  it('fits what exists until the window fills, then scrolls', () => {
+    // Early in a run: the first seconds use the whole width, not a corner of a minute.
+    assert.deepEqual(chartWindow({ latestMs: 1_000, earliestMs: 0, windowMs: 60_000 }), { fromMs: 0, toMs: MIN_WINDOW_MS });
+    assert.deepEqual(chartWindow({ latestMs: 12_000, earliestMs: 0, windowMs: 60_000 }), { fromMs: 0, toMs: 12_000 });
+    assert.deepEqual(chartWindow({ latestMs: 90_000, earliestMs: 0, windowMs: 60_000 }), { fromMs: 30_000, toMs: 90_000 });
+  });
+
+  it('shows everything for an infinite window, and a sane window before any event', () => {
+    assert.deepEqual(chartWindow({ latestMs: 90_000, earliestMs: 0, windowMs: Infinity }), { fromMs: 0, toMs: 90_000 });
+    assert.deepEqual(chartWindow({ latestMs: -Infinity, earliestMs: Infinity, windowMs: 30_000 }), { fromMs: 0, toMs: MIN_WINDOW_MS });
+  });
+});
+
+describe('causes under the chart', () => {
+  // The failure-detector scenario: n2 crashed at 2 s, n3 paused 2–6 s, link n4→n5 30% loss.
+  const events = [
+    fault({ kind: 'link', source: 'n4', target: 'n5', faults: { lossPct: 30 } }, 500),
+    fault({ kind: 'crash', node: 'n2' }, 2_000),
+    fault({ kind: 'pause', node: 'n3' }, 2_000),
+    fault({ kind: 'resume', node: 'n3' }, 6_000),
+    sample('n5', 12_000, { n4: 0.3 }),
+  ];
+
+  it('gives a crash, a pause and a lossy link each a row and a kind of its own', () => {
+    const series = seriesOf(events);
+    const { rows, hidden } = causeRows({
+      peerIntervals: series.peerIntervalsOf('n5'),
+      links: series.linkSpansInto('n5'),
+      partitions: series.faults.partitions,
+      fromMs: 0,
+      toMs: 12_000,
+    });
+    assert.equal(hidden, 0);
+    assert.deepEqual(
+      rows.map((row) => row.segments.map((segment) => [segment.kind, segment.label, segment.fromMs, segment.toMs])),
+      [
+        [['crashed', 'n2 crashed', 2_000, null]],
+        [['paused', 'n3 paused', 2_000, 6_000]],
+        [['link', 'n4→n5 loss 30%', 500, null]],
+      ],
+    );
+    // Only the observer at the far end of the lossy link sees it.
+    assert.deepEqual(series.linkSpansInto('n1'), []);
+  });
+
+  it('leaves out causes outside the window and counts what does not fit', () => {
+    const series = seriesOf(events);
+    const late = causeRows({ peerIntervals: series.peerIntervalsOf('n5'), links: [], partitions: [], fromMs: 7_000, toMs: 12_000 });
+    assert.deepEqual(late.rows.map((row) => row.key), ['process:n2']);
+    const squeezed = causeRows({
+      peerIntervals: series.peerIntervalsOf('n5'), links: series.linkSpansInto('n5'), partitions: [], fromMs: 0, toMs: 12_000, maxRows: 2,
+    });
+    assert.equal(squeezed.rows.length, 2);
+    assert.equal(squeezed.hidden, 1);
+  });
+
+  it('ends a link span when the link is healthy again; heal uncuts but keeps the loss', () => {
+    const links = new LinkFaultTimeline();
+    for (const request of [
+      { kind: 'link', source: 'n1', target: 'n2', faults: { lossPct: 20 } },
+      { kind: 'link', source: 'n1', target: 'n2', faults: { cut: true } },
+      { kind: 'heal' },
+      { kind: 'link', source: 'n1', target: 'n2', faults: { lossPct: 0 } },
+    ] as FaultRequest[]) {
+      links.ingest(fault(request, links.spans.length * 1000 + 1000));
+    }
+    assert.deepEqual(
+      links.spans.map((span) => [span.label, span.startMs, span.endMs]),
+      [['loss 20%', 1000, 2000], ['cut, loss 20%', 2000, 3000], ['loss 20%', 3000, 4000]],
+    );
+    assert.equal(describeLinkFaults({ cut: false, lossPct: 0, delayMs: 200, jitterMs: 50, duplicatePct: 0, reorderPct: 0 }), 'delay 200±50 ms');
+  });
+
+  it('pushes line names apart where lines end together, inside the plot', () => {
+    const placed = placeEndLabels([{ x: 100, y: 10 }, { x: 100, y: 10 }, { x: 100, y: 90 }, { x: 20, y: 10 }], { top: 8, bottom: 95 });
+    const column = placed.filter((end) => end.x === 100).map((end) => end.labelY);
+    assert.deepEqual(column, [10, 22, 90]);
+    assert.ok(placed.every((end) => end.labelY >= 8 && end.labelY <= 95));
   });
 });

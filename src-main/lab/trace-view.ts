@@ -1,0 +1,89 @@
+// A recorded run, opened from its trace file: the lab shows it as it shows a live run —
+// nodes, log, space-time diagram, suspicion, client history — but nothing runs. Real and
+// simulated traces share one schema, so both open here.
+
+import path from 'node:path';
+import type { ExportFormat, ExportResult, HistoryCheckReport, LabSnapshot, NodeView } from '../../src-node/contract/lab-api.ts';
+import type { RunMetadata, StoredEvent } from '../../src-node/contract/trace.ts';
+import { TRUE_CLOCK } from '../../src-node/contract/faults.ts';
+import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
+import { operationsFromTrace } from '../trace/history-from-trace.ts';
+import { historyFromCompletedOps } from '../workload/history.ts';
+import { checkRunHistory } from './history-check.ts';
+
+/** Client events are read back in pages of this many (the recorder's query limit). */
+const PAGE = 10_000;
+/** A trace's client history larger than this is not checked from the UI. */
+export const MAX_CLIENT_EVENTS_CHECKED = 200_000;
+
+export class TraceView {
+  private constructor(
+    readonly tracePath: string,
+    readonly meta: RunMetadata,
+    private readonly recorder: Recorder,
+    private readonly nodeViews: NodeView[],
+    private readonly endMs: number,
+    private readonly exportsDir: string,
+  ) {}
+
+  static async open(tracePath: string, exportsDir: string): Promise<TraceView> {
+    const recorder = await startRecorder({ tracePath, mode: 'read' });
+    try {
+      const run = await recorder.run();
+      const meta: RunMetadata = {
+        runId: String(run.runId ?? path.basename(tracePath)), scenario: String(run.scenario ?? 'unknown'),
+        protocol: String(run.protocol ?? 'unknown'), startedAtEpochMs: Number(run.startedAtEpochMs ?? 0),
+        labVersion: String(run.labVersion ?? ''), seed: Number(run.seed ?? 0),
+        mode: run.mode === 'sim' ? 'sim' : 'real', config: run.config ?? null,
+      };
+      const records = await recorder.nodes();
+      const nodes: NodeView[] = records.filter((record) => record.kind === 'node').map((record) => ({
+        id: record.id, state: 'stopped', url: record.url, pid: null, restarts: record.restarts, status: null,
+        clock: { ...TRUE_CLOCK }, persistDelayMs: 0, linksUp: [],
+      }));
+      const last = await recorder.query({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 });
+      return new TraceView(tracePath, meta, recorder, nodes, last[0]?.labTimeMs ?? 0, exportsDir);
+    } catch (error) {
+      await recorder.close();
+      throw error;
+    }
+  }
+
+  snapshot(): LabSnapshot {
+    return {
+      run: this.meta, nodes: this.nodeViews, links: [], phiThreshold: 8,
+      tracePath: this.tracePath, labTimeMs: this.endMs, live: false,
+    };
+  }
+
+  events: Recorder['query'] = (query) => this.recorder.query(query);
+
+  async exportTrace(format: ExportFormat): Promise<ExportResult> {
+    const extension = { sqlite: 'sqlite', jsonl: 'jsonl', shiviz: 'shiviz.log' }[format];
+    const fileName = `${this.meta.runId}.${extension}`;
+    const savedPath = path.join(this.exportsDir, fileName);
+    const bytes = format === 'sqlite'
+      ? await this.recorder.copyTo(savedPath)
+      : (await this.recorder.exportTo({ format, path: savedPath })).bytes;
+    return { format, fileName, bytes, savedPath };
+  }
+
+  async checkHistory(): Promise<HistoryCheckReport> {
+    const events: StoredEvent[] = [];
+    let afterId = 0;
+    for (;;) {
+      const page = await this.recorder.query({ afterId, limit: PAGE, kinds: ['invoke', 'ok', 'fail', 'info'] });
+      events.push(...page);
+      if (page.length < PAGE) break;
+      afterId = page[page.length - 1]?.id ?? afterId;
+      if (events.length > MAX_CLIENT_EVENTS_CHECKED) {
+        throw new Error(`this trace has more than ${MAX_CLIENT_EVENTS_CHECKED} client events: check it with \`distlab check\``);
+      }
+    }
+    return checkRunHistory(historyFromCompletedOps(operationsFromTrace(events)));
+  }
+
+  close(): Promise<void> {
+    return this.recorder.close();
+  }
+}
