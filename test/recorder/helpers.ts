@@ -1,7 +1,7 @@
 // Shared by the recorder tests: the bundled child, temporary folders, synthetic events,
 // and a checker of ShiViz's rules for a log.
 
-import { build } from 'esbuild';
+import { bundleChildren } from '../../scripts/child-bundles.mjs';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,19 +21,7 @@ export async function ensureRecorderBundle(): Promise<string> {
     readdirSync(path.join(root, dir)).map((name) => path.join(root, dir, name)));
   const newest = Math.max(...sources.map((file) => statSync(file).mtimeMs));
   if (existsSync(entry) && statSync(entry).mtimeMs >= newest) return entry;
-  await build({
-    absWorkingDir: root,
-    entryPoints: { recorder: 'src-main/recorder/recorder-main.ts' },
-    outdir: 'out/node',
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'linked',
-    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
-    logLevel: 'warning',
-  });
+  await bundleChildren({ recorder: 'src-main/recorder/recorder-main.ts' });
   return entry;
 }
 

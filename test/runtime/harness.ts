@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleChildren } from '../../scripts/child-bundles.mjs';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientAck, FromNode, NodeConfig, ToNode } from '../../src-node/contract/control.ts';
 import { CLIENT_REQUEST_EVENT } from '../../src-node/contract/control.ts';
@@ -23,19 +23,7 @@ export const NODE_BUNDLE = path.join(ROOT, 'out/node/node.cjs');
 
 /** Bundles the runtime with the test core (the same way scripts/build-node.mjs bundles node.cjs). */
 export async function buildTestBundle(): Promise<string> {
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: { 'test-node': 'test/runtime/fixtures/test-node-main.ts' },
-    outdir: 'out/test-node',
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: 'linked',
-    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
-    logLevel: 'warning',
-  });
+  await bundleChildren({ 'test-node': 'test/runtime/fixtures/test-node-main.ts' }, 'out/test-node');
   return TEST_BUNDLE;
 }
 
