@@ -9,24 +9,11 @@
 // (process, seq, kind, Lamport time, times, message id, peer, type).
 
 import type { ProcessId, VectorClock } from '../../src-node/contract/clock.ts';
-import { CAUSAL_KINDS, type TraceEvent, type TraceKind } from '../../src-node/contract/trace.ts';
+import { CAUSAL_KINDS, type EventFields, type Stamp, type TraceEvent, type TraceKind } from '../../src-node/contract/trace.ts';
 import { merge, tick } from '../../src-node/protocols/clocks/vector-clock.ts';
 
-export interface Stamp {
-  lamport: number;
-  vclock: VectorClock;
-}
-
-export interface TraceFields {
-  msgId?: string;
-  peer?: ProcessId;
-  msgType?: string;
-  detail?: unknown;
-  /** For `receive` and client completions: the sender's stamp, merged into this process's clocks. */
-  received?: Stamp;
-  /** This event sends a new message: its msgId becomes `${process}:${seq}`. */
-  newMessage?: boolean;
-}
+export type { Stamp } from '../../src-node/contract/trace.ts';
+export type TraceFields = EventFields;
 
 export type TraceMode = 'full' | 'light';
 

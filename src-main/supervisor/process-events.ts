@@ -2,17 +2,12 @@
 // the same clocks a node uses: a local sequence, a Lamport clock and a vector clock.
 
 import type { ProcessId, VectorClock } from '../../src-node/contract/clock.ts';
-import { CAUSAL_KINDS, type TraceEvent, type TraceKind } from '../../src-node/contract/trace.ts';
+import { CAUSAL_KINDS, type EventFields as SharedEventFields, type TraceEvent, type TraceKind } from '../../src-node/contract/trace.ts';
 import { lamportReceive, lamportTick } from '../../src-node/protocols/clocks/lamport.ts';
 import { merge, tick } from '../../src-node/protocols/clocks/vector-clock.ts';
 import { labTimeMs } from '../lab/lab-time.ts';
 
-export interface EventFields {
-  msgId?: string;
-  peer?: ProcessId;
-  msgType?: string;
-  detail?: unknown;
-}
+type EventFields = Omit<SharedEventFields, 'received' | 'newMessage'>;
 
 export class ProcessClock {
   private seq = 0;

@@ -27,6 +27,24 @@ export const CAUSAL_KINDS: ReadonlySet<TraceKind> = new Set<TraceKind>([
   'invoke', 'ok', 'fail', 'info', 'log',
 ]);
 
+/** A process's logical clocks at an event, as a message carries them. */
+export interface Stamp {
+  lamport: number;
+  vclock: VectorClock;
+}
+
+/** What a process says about an event beyond its kind; the host adds clocks and times. */
+export interface EventFields {
+  msgId?: string;
+  peer?: ProcessId;
+  msgType?: string;
+  detail?: unknown;
+  /** For a receive (or a client's completion): the sender's stamp, merged into this process's clocks. */
+  received?: Stamp;
+  /** This event sends a new message: its msgId becomes `${process}:${seq}` (unique per run). */
+  newMessage?: boolean;
+}
+
 /** One event as a process reports it. */
 export interface TraceEvent {
   /** Which process: `n1`…, a client `c1`…, or `lab`. */

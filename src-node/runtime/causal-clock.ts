@@ -10,6 +10,7 @@
 // a busy node fsyncs rarely while a quiet one leaves only a small gap after a restart.
 
 import type { ProcessId, VectorClock } from '../contract/clock.ts';
+import type { Stamp } from '../contract/trace.ts';
 import { lamportReceive, lamportTick } from '../protocols/clocks/lamport.ts';
 import { merge, tick as tickVector } from '../protocols/clocks/vector-clock.ts';
 import { CLOCK_RESERVATION_BLOCK, CLOCK_RESERVATION_BLOCK_MAX } from './limits.ts';
@@ -21,10 +22,7 @@ export interface MetaStore {
   setMeta(entries: Record<string, number>): void;
 }
 
-export interface Stamp {
-  lamport: number;
-  vclock: VectorClock;
-}
+export type { Stamp } from '../contract/trace.ts';
 
 const CEILING_KEYS = { seq: 'seqCeiling', lamport: 'lamportCeiling', vclock: 'vclockCeiling' } as const;
 type Counter = keyof typeof CEILING_KEYS;

@@ -4,21 +4,12 @@
 // A SIGKILL loses at most the batch not yet sent — the trace tolerates that (DESIGN.md).
 
 import type { ProcessId } from '../contract/clock.ts';
-import type { TraceEvent, TraceKind } from '../contract/trace.ts';
+import type { EventFields, Stamp, TraceEvent, TraceKind } from '../contract/trace.ts';
 import { CAUSAL_KINDS } from '../contract/trace.ts';
-import type { CausalClock, Stamp } from './causal-clock.ts';
+import type { CausalClock } from './causal-clock.ts';
 import type { NodeClock } from './node-clock.ts';
 
-export interface TraceFields {
-  msgId?: string;
-  peer?: ProcessId;
-  msgType?: string;
-  detail?: unknown;
-  /** For `receive`: the sender's stamp, merged into this process's clocks. */
-  received?: Stamp;
-  /** This event sends a new message: its msgId becomes `${node}:${seq}` (unique per run). */
-  newMessage?: boolean;
-}
+export type TraceFields = EventFields;
 
 export interface TracerOptions {
   self: ProcessId;
