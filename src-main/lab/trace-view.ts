@@ -10,11 +10,24 @@ import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
 import { operationsFromTrace } from '../trace/history-from-trace.ts';
 import { historyFromCompletedOps } from '../workload/history.ts';
 import { checkRunHistory } from './history-check.ts';
+import { labFailureDetector } from './run.ts';
+import { parseScenario } from '../scenario/scenario.ts';
+import { LAB_PHI_OPTIONS } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
 
 /** Client events are read back in pages of this many (the recorder's query limit). */
 const PAGE = 10_000;
 /** A trace's client history larger than this is not checked from the UI. */
 export const MAX_CLIENT_EVENTS_CHECKED = 200_000;
+
+/** The suspicion threshold the run used: from its scenario when the trace has it, else the lab's default. */
+function recordedThreshold(config: unknown): number {
+  const scenario = (config as { scenario?: unknown } | null)?.scenario;
+  try {
+    return labFailureDetector(parseScenario(scenario, 'the recorded scenario')).threshold;
+  } catch {
+    return LAB_PHI_OPTIONS.threshold;
+  }
+}
 
 export class TraceView {
   private constructor(
@@ -24,6 +37,7 @@ export class TraceView {
     private readonly nodeViews: NodeView[],
     private readonly endMs: number,
     private readonly exportsDir: string,
+    private readonly phiThreshold: number,
   ) {}
 
   static async open(tracePath: string, exportsDir: string): Promise<TraceView> {
@@ -42,7 +56,7 @@ export class TraceView {
         clock: { ...TRUE_CLOCK }, persistDelayMs: 0, linksUp: [],
       }));
       const last = await recorder.query({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 });
-      return new TraceView(tracePath, meta, recorder, nodes, last[0]?.labTimeMs ?? 0, exportsDir);
+      return new TraceView(tracePath, meta, recorder, nodes, last[0]?.labTimeMs ?? 0, exportsDir, recordedThreshold(meta.config));
     } catch (error) {
       await recorder.close();
       throw error;
@@ -51,7 +65,7 @@ export class TraceView {
 
   snapshot(): LabSnapshot {
     return {
-      run: this.meta, nodes: this.nodeViews, links: [], phiThreshold: 8,
+      run: this.meta, nodes: this.nodeViews, links: [], phiThreshold: this.phiThreshold,
       tracePath: this.tracePath, labTimeMs: this.endMs, live: false,
     };
   }

@@ -11,6 +11,7 @@ import type {
   HistoryCheckReport,
   LabSnapshot,
   LabUpdate,
+  RunSummary,
   ScenarioSummary,
 } from '../../src-node/contract/lab-api.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
@@ -29,6 +30,19 @@ const HISTORY_PAGES_MAX = 40;
 /** Live events are applied in batches at most this often, so the UI redraws calmly. */
 const FLUSH_INTERVAL_MS = 100;
 const NOTICE_MS = 8_000;
+
+/** Why a control that acts on a cluster is off while the lab shows a recorded trace (its tooltip). */
+export const RECORDED_REASON =
+  'This is a recorded trace: nothing runs, so nothing can be broken or asked. Go back to a live cluster to do that.';
+
+/**
+ * Which trace the page shows. A new run is another trace, and so is the same run opened
+ * from a file (an exported copy keeps its run id): either way the events start over.
+ */
+export function traceKeyOf(snapshot: LabSnapshot | null): string | null {
+  if (snapshot === null || snapshot.run === null) return null;
+  return `${snapshot.run.runId} ${snapshot.live === false ? 'recorded' : 'live'} ${snapshot.tracePath ?? ''}`;
+}
 
 export interface Notice {
   id: number;
@@ -123,7 +137,7 @@ export function createLabStore(api: ShellLabApi) {
     outcomes.value = trimmed([...outcomes.value, outcome], OUTCOMES_MAX);
   }
 
-  /** A new run (started here or from another window) starts a new trace with new row ids. */
+  /** A new trace (a run started or a trace opened, here or from another window) has new row ids. */
   function forgetRun(): void {
     events.value = [];
     suspicionEvents.value = [];
@@ -136,10 +150,10 @@ export function createLabStore(api: ShellLabApi) {
   }
 
   function setSnapshot(next: LabSnapshot): void {
-    const previousRun = snapshot.value?.run?.runId;
+    const previousTrace = traceKeyOf(snapshot.value);
     snapshot.value = next;
-    const nextRun = next.run?.runId;
-    if (previousRun !== undefined && nextRun !== undefined && previousRun !== nextRun) {
+    const nextTrace = traceKeyOf(next);
+    if (previousTrace !== null && nextTrace !== null && previousTrace !== nextTrace) {
       forgetRun();
       void attempt('Loading the trace', () => loadHistory());
     }
@@ -233,12 +247,17 @@ export function createLabStore(api: ShellLabApi) {
     selectedEventId.value === null ? null : findById(events.value, selectedEventId.value),
   );
   const nodeIds = computed(() => snapshot.value?.nodes.map((node) => node.id) ?? []);
+  /** True while the lab shows a recorded trace: the page looks, it does not act. */
+  const recorded = computed(() => snapshot.value?.live === false);
+  const traceKey = computed(() => traceKeyOf(snapshot.value));
 
   return {
     shell: api.shell,
     connected,
     snapshot,
     nodeIds,
+    recorded,
+    traceKey,
     events,
     processes,
     suspicionEvents,
@@ -282,6 +301,19 @@ export function createLabStore(api: ShellLabApi) {
       // setSnapshot reloads the trace if an update has not already announced the new run.
       setSnapshot(started);
       notify('info', `Started scenario ${name}`);
+      return true;
+    },
+    /** The runs in the lab's data folder, newest first (null if the lab could not list them). */
+    runs(): Promise<RunSummary[] | null> {
+      return attempt('Listing the runs', () => api.runs());
+    },
+    /** Shows a recorded trace instead of the cluster; a file that is not a trace changes nothing. */
+    async openTrace(tracePath: string): Promise<boolean> {
+      const opened = await attempt('Opening the trace', () => api.openTrace(tracePath));
+      if (opened === null) return false;
+      // As for a new scenario: setSnapshot drops the old events and loads the trace's.
+      setSnapshot(opened);
+      notify('info', `Opened the recorded trace ${opened.run?.runId ?? tracePath}`);
       return true;
     },
   };

@@ -1,14 +1,15 @@
 // End to end through the browser shell with the real lab: five node processes, the
 // recorder, the web server and Chromium. A person's path through the UI: see the
 // cluster come up, crash a node and watch it go down and be suspected, partition by
-// clicking, put a value, select an event, export the trace. Screenshots land in
+// clicking, put a value, select an event, export the trace, open that export as a
+// recorded trace and go back to a live cluster. Screenshots land in
 // test-results/e2e/ for a human to look at.
 //
 // The same flow would drive the desktop app through Playwright's `_electron` when an
 // Electron binary is installed; on machines without one that test says why it skips.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -54,6 +55,17 @@ async function maxPhiOf(lab: LabApi, peer: string, afterId: number): Promise<num
     else if (phi === null || (typeof phi === 'number' && phi === Infinity)) max = Infinity;
   }
   return max;
+}
+
+/** How many events the trace the lab shows now holds (read in pages, as the recorder answers). */
+async function countEvents(lab: LabApi): Promise<number> {
+  let count = 0;
+  for (let afterId = 0; ;) {
+    const page = await lab.events({ afterId, limit: 10_000 });
+    count += page.length;
+    if (page.length < 10_000) return count;
+    afterId = page[page.length - 1]!.id;
+  }
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = STEP_TIMEOUT_MS): Promise<void> {
@@ -288,6 +300,112 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     const suspicion = page.locator('.area-suspicion');
     await suspicion.scrollIntoViewIfNeeded();
     await suspicion.screenshot({ path: path.join(shots, '10-suspicion.png') });
+  });
+
+  await t.test('an exported trace opened by its path is shown as recorded, and acts on nothing', async () => {
+    // The SQLite export is the file a person hands over; here it is opened again by its path.
+    const handed = path.join(dataRoot, 'handed-over.sqlite');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="sqlite"]')]);
+    await download.saveAs(handed);
+    const recordedRun = (await lab!.snapshot()).run;
+    assert.ok(recordedRun !== null);
+    await page.click('[data-action="runs-menu"]');
+    // Three runs so far (the first, primary-backup again, failure-detector), newest first.
+    const rows = page.locator('[data-field="runs"] li');
+    await rows.nth(2).waitFor();
+    assert.match((await rows.first().textContent()) ?? '', /failure-detector.*running now/s);
+    // The menu only: it opens over the top of the page.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(shots, '11-runs-menu.png'), clip: { x: 100, y: 0, width: 1500, height: 420 } });
+    // A file that is not a trace is refused with a toast and changes nothing.
+    const notATrace = path.join(dataRoot, 'not-a-trace.sqlite');
+    writeFileSync(notATrace, 'just some bytes, not SQLite');
+    await page.fill('[data-field="trace-path"]', notATrace);
+    await page.click('[data-action="open-trace-path"]');
+    await page.locator('[data-notice="error"]', { hasText: 'Opening the trace failed' }).waitFor();
+    assert.equal((await lab!.snapshot()).live, true, 'a refused file leaves the cluster running');
+    assert.equal(await page.locator('[data-field="recorded-banner"]').count(), 0);
+
+    await page.fill('[data-field="trace-path"]', handed);
+    await page.click('[data-action="open-trace-path"]');
+    const banner = page.locator('[data-field="recorded-banner"]');
+    await banner.waitFor({ timeout: 30_000 });
+    assert.equal(
+      (await page.textContent('[data-field="recorded-run"]'))?.trim(),
+      `Recorded trace: failure-detector · ${recordedRun.runId} · real`,
+    );
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('[data-node-card][data-state="recorded"]').length === count,
+      NODE_COUNT,
+    );
+    // Everything that would act on a cluster is off, and says why.
+    for (const control of [
+      '[data-node-card="n1"] [data-action="crash"]', '[data-node-card="n2"] [data-action="restart"]',
+      '[data-action="partition-mode"]', '[data-action="heal"]', '[data-action="apply-link"]',
+      '[data-action="apply-clock"]', '[data-action="apply-disk"]', '[data-action="client-send"]',
+    ]) {
+      const button = page.locator(control);
+      assert.ok(await button.isDisabled(), `${control} is disabled`);
+      assert.match((await button.getAttribute('title')) ?? '', /recorded trace/, `${control} says why`);
+    }
+    // The page shows the trace's events, all of them.
+    const recordedEvents = await countEvents(lab!);
+    await page.waitForFunction(
+      (total) => document.querySelector('[data-field="log-count"]')?.textContent?.replace(/,/g, '').includes(`of ${total} events`),
+      recordedEvents,
+    );
+    await page.waitForFunction(() => document.querySelectorAll('[data-event-id]').length > 10);
+    const drawn = Number((await page.textContent('[data-field="diagram-count"]'))?.replace(/\D/g, ''));
+    assert.ok(drawn > 10, `the diagram draws the recorded events (${drawn})`);
+    // Exports still work on a recorded trace.
+    const [lines] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="jsonl"]')]);
+    assert.ok(readFileSync((await lines.path())!, 'utf8').split('\n').filter(Boolean).length > 10);
+  });
+
+  await t.test('a run from the list replaces the shown trace, and its history is checked', async () => {
+    // The oldest run: primary-backup with its workload and the UI's put, crashes and partitions.
+    await page.click('[data-action="runs-menu"]');
+    const oldest = page.locator('[data-field="runs"] li').nth(2);
+    await oldest.waitFor();
+    const runId = await oldest.getAttribute('data-run');
+    await oldest.locator('[data-action="open-run"]').click();
+    await page.locator('[data-field="recorded-run"]', { hasText: `primary-backup · ${runId} · real` }).waitFor({ timeout: 30_000 });
+    // The failure-detector trace's events are gone: the log's faults are this run's, not
+    // those of both (each trace numbers its events from 1, so counts alone would not tell).
+    const faults = await lab!.events({ afterId: 0, kinds: ['fault'], limit: 1_000 });
+    const recordedEvents = await countEvents(lab!);
+    await page.waitForFunction(
+      (total) => document.querySelector('[data-field="log-count"]')?.textContent?.replace(/,/g, '').includes(`of ${total} events`),
+      recordedEvents,
+    );
+    await page.selectOption('[data-field="log-kind"]', 'fault');
+    const faultRows = await page.$$eval('[data-event-id]', (rows) => rows.map((row) => Number(row.getAttribute('data-event-id'))));
+    assert.deepEqual(faultRows.sort((a, b) => a - b), faults.map((event) => event.id));
+    await page.selectOption('[data-field="log-kind"]', '');
+    // The recorded history holds the clients' operations, the UI's own put among them.
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-field="history-count"]')?.textContent?.replace(/\D/g, '') ?? '0') >= 2,
+    );
+    await page.click('[data-action="check-history"]');
+    const verdict = page.locator('[data-field="history-verdict"]');
+    await verdict.waitFor();
+    assert.match((await verdict.textContent()) ?? '', /(linearizable|unknown).*[1-9]\d* operations/s);
+    await shot(page, '12-recorded');
+  });
+
+  await t.test('back to a live cluster starts the picker\'s scenario', async () => {
+    await page.selectOption('[data-field="scenario"]', 'primary-backup');
+    await page.click('[data-action="back-to-live"]');
+    await page.locator('[data-field="recorded-banner"]').waitFor({ state: 'detached', timeout: 30_000 });
+    await page.waitForFunction(
+      (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
+      NODE_COUNT,
+    );
+    const snapshot = await lab!.snapshot();
+    assert.equal(snapshot.live, true);
+    assert.equal(snapshot.run?.scenario, 'primary-backup');
+    assert.ok(await page.locator('[data-action="partition-mode"]').isEnabled());
+    assert.ok(await page.locator('[data-action="client-send"]').isEnabled());
   });
 
   assert.deepEqual(problems, [], 'no console errors or page errors (a CSP violation would show here)');
