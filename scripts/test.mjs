@@ -5,6 +5,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** No single test may hang CI: past this it fails. */
+const TEST_TIMEOUT_MS = 300_000;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
 
@@ -28,7 +30,7 @@ if (files.length === 0) {
 const startedAt = Date.now();
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
   { cwd: root, stdio: 'inherit' },
 );
 const leftovers = leftoverChildren(startedAt);

@@ -217,6 +217,7 @@ export class LabRun {
   }
 
   private client(id: string): LabClient {
+    if (this.closed) throw new Error('this run has ended');
     let client = this.clients.get(id);
     if (!client) {
       client = new LabClient(id, this.meta.startedAtEpochMs, (event) => this.onEvents([event]));

@@ -29,6 +29,8 @@ export class LabClient {
   private readonly clock: ProcessClock;
   private readonly sockets = new Map<NodeId, { url: string; socket: Socket }>();
   private requests = 0;
+  /** Waits for a connection that close() must end at once. */
+  private readonly pendingConnects = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -53,7 +55,8 @@ export class LabClient {
     const invokedAtMs = invoke.labTimeMs;
     // A connection that is not up yet gets a short, bounded wait; the request leaves only once it is.
     const connected = url ? await this.connect(node, url, Math.min(timeoutMs, CONNECT_WAIT_MS)) : false;
-    const socket = url ? this.connection(node, url) : null;
+    // The client may have been closed while it waited: then the request never leaves.
+    const socket = url && !this.closed ? this.connection(node, url) : null;
     let result: ClientResult;
     let ack: ClientAck | null = null;
     if (!socket || !connected || !socket.connected) {
@@ -81,6 +84,7 @@ export class LabClient {
 
   close(): void {
     this.closed = true;
+    for (const cancel of [...this.pendingConnects]) cancel();
     for (const { socket } of this.sockets.values()) socket.close();
     this.sockets.clear();
   }
@@ -120,12 +124,22 @@ export class LabClient {
 
   /** Connects to a node ahead of time, resolving when connected or after `timeoutMs`. */
   async connect(node: NodeId, url: string, timeoutMs = 2_000): Promise<boolean> {
+    // A closed client opens nothing: a socket opened now would try to reconnect forever.
+    if (this.closed) return false;
     const socket = this.connection(node, url);
     if (socket.connected) return true;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { socket.off('connect', done); resolve(false); }, timeoutMs);
-      const done = (): void => { clearTimeout(timer); resolve(true); };
-      socket.once('connect', done);
+      const finish = (connected: boolean): void => {
+        clearTimeout(timer);
+        socket.off('connect', onConnect);
+        this.pendingConnects.delete(cancel);
+        resolve(connected);
+      };
+      const onConnect = (): void => finish(true);
+      const cancel = (): void => finish(false);
+      const timer = setTimeout(cancel, timeoutMs);
+      this.pendingConnects.add(cancel);
+      socket.once('connect', onConnect);
     });
   }
 }

@@ -18,6 +18,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { LabApi } from '../../src-node/contract/lab-api.ts';
 import { displayProblem, electronArgs, electronEnv, ensureDesktopBuild, findElectronBinary } from '../../src-main/electron/launch.ts';
 import { createLab, type Lab } from '../../src-main/lab/lab.ts';
+import { SIM_PROFILES } from '../../src-main/sim/config.ts';
+import { simulate } from '../../src-main/sim/simulator.ts';
+import { writeSimTrace } from '../../src-main/cli/sim-command.ts';
 import { startWebServer, type WebServer } from '../../src-main/server/web-server.ts';
 import { placeLanes } from '../../src-renderer/timeline/space-time-draw.ts';
 // @ts-expect-error -- plain JS module (typed by src-renderer/vite.renderer.d.mts for the config only)
@@ -391,6 +394,29 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     await verdict.waitFor();
     assert.match((await verdict.textContent()) ?? '', /(linearizable|unknown).*[1-9]\d* operations/s);
     await shot(page, '12-recorded');
+  });
+
+  await t.test('a simulated run\'s trace opens too, and its failing window is shown', async () => {
+    // Seed 1 of the async profile loses acknowledged writes; a later read sees null.
+    const simulated = path.join(dataRoot, 'simulated.sqlite');
+    const config = SIM_PROFILES.get('pb-async-partitions')?.build(1);
+    assert.ok(config);
+    await writeSimTrace(simulate(config, { trace: 'full' }), simulated);
+    await page.click('[data-action="runs-menu"]');
+    await page.fill('[data-field="trace-path"]', simulated);
+    await page.click('[data-action="open-trace-path"]');
+    await page.locator('[data-field="recorded-run"]', { hasText: 'simulated (seed 1)' }).waitFor({ timeout: 30_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-field="history-count"]')?.textContent?.replace(/\D/g, '') ?? '0') >= 10,
+    );
+    await page.click('[data-action="check-history"]');
+    const verdict = page.locator('[data-field="history-verdict"]');
+    await verdict.waitFor();
+    const text = (await verdict.textContent()) ?? '';
+    assert.match(text, /not linearizable/);
+    assert.match(text, /Key k-c\d+-\d+/);
+    await page.locator('.history-panel').scrollIntoViewIfNeeded();
+    await shot(page, '13-simulated-failing-window');
   });
 
   await t.test('back to a live cluster starts the picker\'s scenario', async () => {

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'distlab.mjs');
 let home: string;
+/** How long Ctrl+C may take to stop the cluster and exit. */
+const STOP_TIMEOUT_MS = 20_000;
 
 function distlab(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [BIN, ...args], {
@@ -37,8 +39,16 @@ function serve(args: string[], env: Record<string, string> = {}): Promise<{ url:
       resolve({
         url: match[1],
         output: () => output,
+        // Ctrl+C must end the process; one that lingers (a handle left open) fails the test.
         stop: () => new Promise((done) => {
-          child.once('exit', (code) => done(code));
+          const stuck = setTimeout(() => {
+            child.kill('SIGKILL');
+            done(-1);
+          }, STOP_TIMEOUT_MS);
+          child.once('exit', (code) => {
+            clearTimeout(stuck);
+            done(code);
+          });
           child.kill('SIGINT');
         }),
       });
