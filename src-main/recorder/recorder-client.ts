@@ -89,6 +89,9 @@ export interface Recorder {
   stats(): RecorderStats;
 }
 
+/** How long a failed send waits for the child's exit to explain it. */
+export const SEND_FAILURE_GRACE_MS = 1_000;
+
 /** The bundled recorder, out/node/recorder.cjs; DISTLAB_RECORDER_ENTRY overrides it (tests). */
 export function recorderEntry(): string {
   const override = process.env['DISTLAB_RECORDER_ENTRY'];
@@ -411,7 +414,11 @@ class RecorderClient implements Recorder {
   private post(message: ToRecorder): void {
     if (!this.child.connected) return;
     this.child.send(message, (error) => {
-      if (error !== null && error !== undefined) this.fail(new Error(`cannot reach the trace recorder: ${error.message}`));
+      if (error === null || error === undefined) return;
+      // A send that fails (EPIPE) usually means the child just died: let its exit, which
+      // says why, come first; fail on the send error only if no exit follows.
+      const unreachable = new Error(`cannot reach the trace recorder: ${error.message}`);
+      setTimeout(() => this.fail(unreachable), SEND_FAILURE_GRACE_MS).unref();
     });
   }
 
