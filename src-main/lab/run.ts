@@ -28,8 +28,12 @@ export const UPDATE_INTERVAL_MS = 100;
 export const MAX_EVENTS_PER_UPDATE = 5_000;
 export const TRACE_FLUSH_MS = 50;
 export const TRACE_BATCH_MAX = 512;
-/** Old runs' folders kept under the data root (the trace files among them). */
-export const RUNS_KEPT = 20;
+/**
+ * Runs whose nodes' disks are kept. Older runs keep their trace and exports (a trace is
+ * what people hand each other: the lab never deletes one) but lose the nodes' SQLite
+ * files, which only a live run needs.
+ */
+export const RUNS_WITH_NODE_DATA = 20;
 
 export interface RunOptions {
   scenario: Scenario;
@@ -71,7 +75,7 @@ export class LabRun {
     const failureDetector = labFailureDetector(scenario);
     const runsDir = path.join(options.dataRoot, 'runs');
     await mkdir(runsDir, { recursive: true });
-    await pruneRuns(runsDir);
+    await pruneNodeData(runsDir);
     const startedAt = epochNowMs();
     const runId = `${new Date(startedAt).toISOString().replace(/[:.]/g, '-')}-${scenario.name}-${randomBytes(3).toString('hex')}`;
     const runDir = path.join(runsDir, runId);
@@ -356,9 +360,9 @@ function validateOp(raw: unknown): ClientOp {
   return { f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), ...(op.value !== undefined ? { value: op.value } : {}) };
 }
 
-async function pruneRuns(runsDir: string): Promise<void> {
+async function pruneNodeData(runsDir: string): Promise<void> {
   const runs = (await readdir(runsDir)).sort();
-  for (const old of runs.slice(0, Math.max(0, runs.length - RUNS_KEPT + 1))) {
-    await rm(path.join(runsDir, old), { recursive: true, force: true });
+  for (const old of runs.slice(0, Math.max(0, runs.length - RUNS_WITH_NODE_DATA + 1))) {
+    await rm(path.join(runsDir, old, 'nodes'), { recursive: true, force: true });
   }
 }
