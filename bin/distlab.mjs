@@ -12,6 +12,11 @@ if (!existsSync(path.join(root, 'out/node/node.cjs'))) {
   const built = spawnSync(process.execPath, [path.join(root, 'scripts/build-node.mjs')], { stdio: 'inherit' });
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
+// `distlab … | head` closes our stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 register();
 const { main } = await import('../src-main/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -133,6 +133,16 @@ async function check(args: string[]): Promise<number> {
 
 /** Runs `distlab check`; never throws for bad input (it answers 3 with a message). */
 export async function checkCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(CHECK_USAGE);
+    console.log('\nModels and their conventions:');
+    for (const name of MODEL_NAMES) {
+      console.log(`  ${name}`);
+      for (const convention of createModel(name).conventions) console.log(`    - ${convention}`);
+    }
+    console.log('  (--conventions knossos: Knossos\'s reading of Jepsen EDN histories: a fail did not happen, a nil read is unknown)');
+    return CHECK_EXIT_VALID;
+  }
   try {
     return await check(args);
   } catch (error) {

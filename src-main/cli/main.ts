@@ -27,8 +27,9 @@ Usage:
                                            (--trace: show a recorded run, real or simulated)
   distlab run <scenario> [--out trace.sqlite] [--json]
                                            run a scenario headless; exit 0 when its checks pass
-  distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>
-                                           export a trace
+  distlab export <trace.sqlite> --format sqlite|jsonl|shiviz|history --out <file>
+                                           export a trace (history: the clients' operations as
+                                           JSON lines, for distlab check --model lab-kv)
   distlab sim <profile|scenario> --seed N [--out trace.sqlite] [--json]
   distlab sim <profile|scenario> --seeds 1000 [--from N]
                                            the deterministic simulator: replay one seed, or sweep
@@ -153,8 +154,9 @@ async function exportTrace(args: string[]): Promise<number> {
   const [trace] = positionals;
   const format = values['format'] as string | undefined;
   const out = values['out'] as string | undefined;
-  if (!trace || !format || !out) throw new UsageError('usage: distlab export <trace.sqlite> --format sqlite|jsonl|shiviz --out <file>');
-  if (format !== 'sqlite' && format !== 'jsonl' && format !== 'shiviz') throw new UsageError(`unknown format '${format}' (sqlite, jsonl or shiviz)`);
+  if (!trace || !format || !out) throw new UsageError('usage: distlab export <trace.sqlite> --format sqlite|jsonl|shiviz|history --out <file>');
+  if (format === 'history') return exportHistory(trace, out);
+  if (format !== 'sqlite' && format !== 'jsonl' && format !== 'shiviz') throw new UsageError(`unknown format '${format}' (sqlite, jsonl, shiviz or history)`);
   if (!existsSync(trace)) throw new UsageError(`no such trace file: ${trace}`);
   if (existsSync(out)) throw new UsageError(`${out} exists: choose another --out`);
   const recorder = await startRecorder({ tracePath: trace, mode: 'read' });
@@ -163,6 +165,23 @@ async function exportTrace(args: string[]): Promise<number> {
     console.log(`distlab: wrote ${out} (${bytes} bytes, ${format})`);
   } finally {
     await recorder.close();
+  }
+  return EXIT_OK;
+}
+
+/** The clients' history of a recorded run, as the lab's history JSON lines. */
+async function exportHistory(trace: string, out: string): Promise<number> {
+  if (!existsSync(trace)) throw new UsageError(`no such trace file: ${trace}`);
+  if (existsSync(out)) throw new UsageError(`${out} exists: choose another --out`);
+  const { TraceView } = await import('../lab/trace-view.ts');
+  const { writeHistoryFile } = await import('../workload/history.ts');
+  const view = await TraceView.open(path.resolve(trace), path.dirname(path.resolve(out)));
+  try {
+    const history = await view.history();
+    await writeHistoryFile(out, history);
+    console.log(`distlab: wrote ${out} (${history.length} history entries)`);
+  } finally {
+    await view.close();
   }
   return EXIT_OK;
 }

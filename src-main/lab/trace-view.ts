@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { ExportFormat, ExportResult, HistoryCheckReport, LabSnapshot, NodeView } from '../../src-node/contract/lab-api.ts';
 import type { RunMetadata, StoredEvent } from '../../src-node/contract/trace.ts';
+import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import { TRUE_CLOCK } from '../../src-node/contract/faults.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
 import { operationsFromTrace } from '../trace/history-from-trace.ts';
@@ -16,7 +17,7 @@ import { LAB_PHI_OPTIONS } from '../../src-node/protocols/failure-detector/phi-a
 
 /** Client events are read back in pages of this many (the recorder's query limit). */
 const PAGE = 10_000;
-/** A trace's client history larger than this is not checked from the UI. */
+/** A trace's client history larger than this is not rebuilt (the lab keeps it in memory). */
 export const MAX_CLIENT_EVENTS_CHECKED = 200_000;
 
 /** The suspicion threshold the run used: from its scenario when the trace has it, else the lab's default. */
@@ -83,6 +84,11 @@ export class TraceView {
   }
 
   async checkHistory(): Promise<HistoryCheckReport> {
+    return checkRunHistory(await this.history());
+  }
+
+  /** The run's client history, rebuilt from its client events. */
+  async history(): Promise<HistoryEntry[]> {
     const events: StoredEvent[] = [];
     let afterId = 0;
     for (;;) {
@@ -91,10 +97,10 @@ export class TraceView {
       if (page.length < PAGE) break;
       afterId = page[page.length - 1]?.id ?? afterId;
       if (events.length > MAX_CLIENT_EVENTS_CHECKED) {
-        throw new Error(`this trace has more than ${MAX_CLIENT_EVENTS_CHECKED} client events: check it with \`distlab check\``);
+        throw new Error(`this trace has more than ${MAX_CLIENT_EVENTS_CHECKED} client events`);
       }
     }
-    return checkRunHistory(historyFromCompletedOps(operationsFromTrace(events)));
+    return historyFromCompletedOps(operationsFromTrace(events));
   }
 
   close(): Promise<void> {

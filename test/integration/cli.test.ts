@@ -117,6 +117,11 @@ describe('distlab on the command line', () => {
     const shiviz = path.join(home, 'tiny.log');
     assert.equal(distlab(['export', trace, '--format', 'shiviz', '--out', shiviz]).status, 0);
     assert.ok((await stat(shiviz)).size > 500);
+    const history = path.join(home, 'tiny.history.jsonl');
+    assert.equal(distlab(['export', trace, '--format', 'history', '--out', history]).status, 0);
+    const checked = distlab(['check', history, '--model', 'lab-kv']);
+    assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /linearizable \(model lab-kv, [1-9]\d* operations/);
     const copy = path.join(home, 'copy.sqlite');
     assert.equal(distlab(['export', trace, '--format', 'sqlite', '--out', copy]).status, 0);
     assert.ok((await stat(copy)).size > 10_000);
