@@ -13,7 +13,8 @@ export function createScenarioChoice(lab: LabStore) {
   watch(
     [() => lab.scenarios.value, () => lab.snapshot.value?.run?.scenario ?? ''],
     ([scenarios, shown]) => {
-      if (chosen.value !== '') return;
+      // Wait for the snapshot too: choosing from the list alone would name the wrong run.
+      if (chosen.value !== '' || lab.snapshot.value === null) return;
       chosen.value = scenarios.some((scenario) => scenario.name === shown) ? shown : scenarios[0]?.name ?? '';
     },
     { immediate: true },
