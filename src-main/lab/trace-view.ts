@@ -30,6 +30,25 @@ function recordedThreshold(config: unknown): number {
   }
 }
 
+/**
+ * Each node's last role, from the protocol's state notes that name one (`detail.role`, as
+ * P/B's role-change does). A trace records notes, not full statuses: facts and data are not
+ * in it.
+ */
+async function lastRoles(recorder: Recorder): Promise<Map<string, string>> {
+  const roles = new Map<string, string>();
+  let afterId = 0;
+  for (;;) {
+    const page = await recorder.query({ afterId, limit: PAGE, kinds: ['state'] });
+    for (const event of page) {
+      const role = (event.detail as { role?: unknown } | undefined)?.role;
+      if (typeof role === 'string') roles.set(event.node, role);
+    }
+    if (page.length < PAGE) return roles;
+    afterId = page[page.length - 1]?.id ?? afterId;
+  }
+}
+
 export class TraceView {
   private constructor(
     readonly tracePath: string,
@@ -52,8 +71,10 @@ export class TraceView {
         mode: run.mode === 'sim' ? 'sim' : 'real', config: run.config ?? null,
       };
       const records = await recorder.nodes();
+      const roles = await lastRoles(recorder);
       const nodes: NodeView[] = records.filter((record) => record.kind === 'node').map((record) => ({
-        id: record.id, state: 'stopped', url: record.url, pid: null, restarts: record.restarts, status: null,
+        id: record.id, state: 'stopped', url: record.url, pid: null, restarts: record.restarts,
+        status: roles.has(record.id) ? { role: roles.get(record.id) as string, facts: {} } : null,
         clock: { ...TRUE_CLOCK }, persistDelayMs: 0, linksUp: [],
       }));
       const last = await recorder.query({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 });
