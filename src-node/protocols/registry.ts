@@ -5,9 +5,10 @@
 import type { ProtocolDefinition } from '../contract/core.ts';
 import { floodProtocol } from './flood/flood.ts';
 import { PRIMARY_BACKUP } from './primary-backup/index.ts';
+import { RAFT } from './raft/index.ts';
 
 export const PROTOCOLS: ReadonlyMap<string, ProtocolDefinition> = new Map(
-  [PRIMARY_BACKUP, floodProtocol].map((definition) => [definition.name, definition]),
+  [PRIMARY_BACKUP, RAFT, floodProtocol].map((definition) => [definition.name, definition]),
 );
 
 /** The protocol named `name`; throws an Error that lists the known names. */
