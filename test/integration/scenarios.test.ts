@@ -94,6 +94,12 @@ describe('scenarios on a real cluster', () => {
     assert.ok(report.ok, describeReport(report));
   });
 
+  test('raft: two of five crash and restart under load; no acknowledged write lost, history linearizable', async () => {
+    const report = await runScenario(await resolveScenario('raft-crashes'), { dataRoot });
+    assert.ok(report.ok, describeReport(report));
+    assert.ok(report.operations.ok > 50, `the workload ran (${JSON.stringify(report.operations)})`);
+  });
+
   test('failure detector: crash and pause are suspected by all, the lossy link by none', async () => {
     const report = await runScenario(await resolveScenario('failure-detector'), { dataRoot });
     assert.ok(report.ok, describeReport(report));
