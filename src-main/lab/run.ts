@@ -155,6 +155,8 @@ export class LabRun {
     // One redirect is followed (a backup names the primary), as a real client library would.
     const redirect = done.result.redirect;
     if (done.result.type === 'fail' && redirect && redirect !== node && request.node === undefined) {
+      // The refused attempt is in the trace as an operation of its own: keep the history alike.
+      this.observations.operation(done);
       node = redirect;
       done = await client.request({ node, url: this.urlOf(node), op, timeoutMs });
     }
