@@ -3,6 +3,18 @@
 // contract's order — persist (one fsynced transaction) before any message or reply of the
 // same step leaves, then state notes, messages, replies, timers. Nothing awaits in between.
 //
+// Group commit: the steps of one turn of the event loop (every client request and peer
+// message that arrived together) each run to completion at once, but their effects are held
+// and applied together at the end of the turn (setImmediate, after the poll phase has handed
+// over all the input that was ready): the union of their writes in ONE fsynced transaction,
+// then each step's notes, messages and replies in step order. Persist-before-send holds for
+// every step — none of a step's messages or replies leaves before its writes (and those of
+// the steps before it) are on disk — and the order between steps is the order they ran in.
+// One fsync then covers a whole turn's puts instead of one each, which is what bounds a
+// durable log's throughput (~154 µs per fsync here). Timer commands apply at once: they are
+// the core's own schedule, not I/O, and a timer that fires meanwhile queues its step behind.
+// The first step (`recover`) applies at once, so a node listens only once it has recovered.
+//
 // A slow disk (`persistDelayMs`) delays the whole effect of a step that persists — the write,
 // and everything it must precede — and every later step's effects queue behind it, so the
 // order between steps holds. The core has moved on meanwhile, exactly as a process whose
@@ -29,6 +41,9 @@ export interface CoreHostOptions {
   onFatal(error: unknown): void;
 }
 
+/** Steps held for one group commit; past it the group is applied at once (a bound, not a tuning knob). */
+export const MAX_GROUP_STEPS = 4_096;
+
 interface DelayedStep {
   dueMs: number;
   ready: Ready;
@@ -37,6 +52,9 @@ interface DelayedStep {
 export class CoreHost {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly delayed: DelayedStep[] = [];
+  /** Readys of this turn's steps, applied together at the end of the turn (group commit). */
+  private group: Ready[] = [];
+  private groupScheduled = false;
   private delayedTimer: NodeJS.Timeout | undefined;
   private persistDelayMs: number;
   private statusDirty = true;
@@ -56,7 +74,7 @@ export class CoreHost {
       const ready = this.options.core.step({ ...input, nowMs: this.options.nodeNowMs() } as CoreInput);
       this.statusDirty = true;
       afterCoreStep?.();
-      this.submit(ready);
+      this.submit(ready, input.kind === 'recover');
     } catch (error) {
       this.options.onFatal(error);
     }
@@ -88,13 +106,30 @@ export class CoreHost {
     clearInterval(this.statusTimer);
     clearTimeout(this.delayedTimer);
     this.delayed.length = 0;
+    // Held effects are lost with the process, writes and messages together, as in a crash.
+    this.group = [];
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
-  private submit(ready: Ready): void {
+  private submit(ready: Ready, now: boolean): void {
     const slowDisk = this.persistDelayMs > 0 && ready.persist.length > 0;
-    if (!slowDisk && this.delayed.length === 0) return this.apply(ready);
+    if (!slowDisk && this.delayed.length === 0) {
+      if (now || this.persistDelayMs > 0) {
+        this.applyGroup();
+        return this.apply(ready);
+      }
+      this.applyTimers(ready);
+      this.group.push(ready);
+      if (this.group.length >= MAX_GROUP_STEPS) this.applyGroup();
+      else if (!this.groupScheduled) {
+        this.groupScheduled = true;
+        setImmediate(() => this.onGroupDue());
+      }
+      return;
+    }
+    // The slow-disk queue keeps the order too: what this turn held goes first.
+    this.applyGroup();
     if (this.delayed.length >= MAX_DELAYED_STEPS) {
       // Effects cannot be dropped (a persisted write is a promise): fail visibly instead.
       throw new Error(`more than ${MAX_DELAYED_STEPS} steps wait behind the slow disk`);
@@ -119,17 +154,49 @@ export class CoreHost {
     }, Math.max(0, head.dueMs - performance.now()));
   }
 
-  private apply(ready: Ready): void {
-    const { storage, tracer } = this.options;
-    if (ready.persist.length > 0) {
-      const { keys, durationMs } = storage.persist(ready.persist);
-      tracer.record('persist', {
-        detail: { keys: keys.slice(0, TRACE_PERSIST_KEYS_MAX), count: keys.length, durationMs: Math.round(durationMs * 1000) / 1000 },
-      });
+  private onGroupDue(): void {
+    this.groupScheduled = false;
+    try {
+      this.applyGroup();
+    } catch (error) {
+      this.options.onFatal(error);
     }
-    for (const note of ready.notes) tracer.record('state', { detail: { name: note.name, ...note.detail } });
+  }
+
+  /** One transaction for every write of the held steps, then their effects in step order. */
+  private applyGroup(): void {
+    const group = this.group;
+    if (group.length === 0) return;
+    this.group = [];
+    this.persist(group.length === 1 ? group[0]!.persist : group.flatMap((ready) => ready.persist), group.length);
+    for (const ready of group) this.send(ready);
+  }
+
+  private apply(ready: Ready): void {
+    this.persist(ready.persist, 1);
+    this.send(ready);
+    this.applyTimers(ready);
+  }
+
+  private persist(writes: Ready['persist'], steps: number): void {
+    if (writes.length === 0) return;
+    const { keys, durationMs } = this.options.storage.persist(writes);
+    this.options.tracer.record('persist', {
+      detail: {
+        keys: keys.slice(0, TRACE_PERSIST_KEYS_MAX), count: keys.length, durationMs: Math.round(durationMs * 1000) / 1000,
+        ...(steps > 1 ? { steps } : {}),
+      },
+    });
+  }
+
+  /** What leaves the process; only after `persist` of the same step (and every earlier one). */
+  private send(ready: Ready): void {
+    for (const note of ready.notes) this.options.tracer.record('state', { detail: { name: note.name, ...note.detail } });
     for (const message of ready.messages) this.options.sendMessage(message);
     for (const reply of ready.replies) this.options.reply(reply);
+  }
+
+  private applyTimers(ready: Ready): void {
     for (const command of ready.timers) {
       clearTimeout(this.timers.get(command.timer));
       this.timers.delete(command.timer);
