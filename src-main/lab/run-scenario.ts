@@ -6,6 +6,7 @@ import type { Scenario } from '../scenario/scenario.ts';
 import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
 import { checkDurability } from '../checkers/durability.ts';
 import { checkConvergence } from '../checkers/convergence.ts';
+import { RaftInvariantMonitor, type RaftInvariantsResult } from '../checkers/raft-invariants.ts';
 import type { CheckVerdict, HistoryEntry } from '../../src-node/contract/history.ts';
 import type { CompletedOp } from '../workload/client.ts';
 import { finalReadsFromCompletedOps, historyFromCompletedOps } from '../workload/history.ts';
@@ -40,7 +41,8 @@ export async function runScenario(scenario: Scenario, options: {
     progress(`settling for ${scenario.settleMs} ms`);
     await sleep(scenario.settleMs);
     const finalReads = await readBack(run, scenario);
-    const checks = judge(run, scenario, finalReads);
+    const raft = scenario.checks.some((check) => check.kind === 'raft-invariants') ? await raftInvariants(run) : null;
+    const checks = judge(run, scenario, finalReads, raft);
     await run.flush();
     const operations = run.observations.operations;
     return {
@@ -79,12 +81,29 @@ async function readBack(run: LabRun, scenario: Scenario): Promise<Map<string, Co
   return reads;
 }
 
+/** Events read from the trace per query (the recorder's QUERY_LIMIT_MAX). */
+const TRACE_PAGE_EVENTS = 10_000;
+
+/** Raft's invariants, judged from the whole recorded trace: state notes and AppendEntries sends. */
+async function raftInvariants(run: LabRun): Promise<RaftInvariantsResult> {
+  await run.flush();
+  const monitor = new RaftInvariantMonitor();
+  let afterId = 0;
+  for (;;) {
+    const page = await run.store.query({ afterId, limit: TRACE_PAGE_EVENTS, kinds: ['state', 'send'] });
+    for (const event of page) monitor.observe(event);
+    if (page.length < TRACE_PAGE_EVENTS) break;
+    afterId = page.at(-1)!.id;
+  }
+  return monitor.result();
+}
+
 /** History checkers say valid/invalid; a scenario's checks pass or fail. */
 function asVerdict(verdict: CheckVerdict): Verdict {
   return verdict === 'valid' ? 'pass' : verdict === 'invalid' ? 'fail' : 'unknown';
 }
 
-function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, CompletedOp>): CheckResult[] {
+function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, CompletedOp>, raft: RaftInvariantsResult | null): CheckResult[] {
   const observed = run.observations;
   const endMs = run.now();
   const history: HistoryEntry[] = historyFromCompletedOps(observed.operations);
@@ -119,6 +138,10 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
           .map((node) => [node.id, node.status?.data ?? {}]));
         const result = checkConvergence({ replicas, history });
         return judged('convergence', check.expect, asVerdict(result.verdict), result.summary, result.differing);
+      }
+      case 'raft-invariants': {
+        if (raft === null) return judged('raft-invariants', check.expect, 'unknown', 'the trace was not read');
+        return judged('raft-invariants', check.expect, asVerdict(raft.verdict), raft.summary, raft.violations);
       }
     }
   });

@@ -68,6 +68,8 @@ const check = z.discriminatedUnion('kind', [
   }),
   /** At the end, every node that is up holds the same data. */
   z.strictObject({ kind: z.literal('convergence'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /** Raft's safety properties hold in the trace: one leader per term, no two entries applied at one index, leader completeness (src-main/checkers/raft-invariants.ts). */
+  z.strictObject({ kind: z.literal('raft-invariants'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
 ]);
 
 export const scenarioSchema = z.strictObject({

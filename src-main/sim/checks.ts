@@ -13,6 +13,7 @@ import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import { checkLinearizability } from '../checkers/linearizability/check.ts';
 import { createLabKvModel } from '../checkers/linearizability/models.ts';
 import type { SimExpectations } from './config.ts';
+import type { RaftInvariantsResult } from '../checkers/raft-invariants.ts';
 
 /** Memory the linearizability search may use per run; past it the verdict is `unknown`. */
 export const LINEARIZABILITY_MEMORY_MAX_BYTES = 64 * 1024 * 1024;
@@ -49,9 +50,33 @@ export function unsettledReason(nodes: readonly NodeEnd[]): string | null {
     }
     if (typeof facts['pendingAcks'] === 'number' && facts['pendingAcks'] > 0) return `${primary.id} waits for ${facts['pendingAcks']} acknowledgement(s)`;
   }
+  const raft = raftUnsettledReason(up);
+  if (raft !== null) return raft;
   const first = canonical(up[0]!.status!.data);
   const differing = up.filter((node) => canonical(node.status!.data) !== first);
   if (differing.length > 0) return `data differs: ${up[0]!.id} vs ${differing.map((node) => node.id).join(', ')}`;
+  return null;
+}
+
+/**
+ * For a protocol whose status has a commitIndex (Raft): exactly one leader, in the highest term
+ * any up node knows (every node is up by now, so a majority knows it), followed by every up
+ * node in that term; every up node has committed and applied the same prefix.
+ */
+function raftUnsettledReason(up: readonly NodeEnd[]): string | null {
+  if (!up.some((node) => typeof node.status!.facts['commitIndex'] === 'number')) return null;
+  const leaders = up.filter((node) => node.status!.role === 'leader');
+  if (leaders.length !== 1) return `${leaders.length} leaders (${leaders.map((node) => node.id).join(', ') || 'none'})`;
+  const leader = leaders[0]!;
+  const facts = leader.status!.facts;
+  const highest = Math.max(...up.map((node) => Number(node.status!.facts['term'])));
+  if (facts['term'] !== highest) return `leader ${leader.id} is in term ${String(facts['term'])}, below term ${highest}`;
+  for (const node of up) {
+    const own = node.status!.facts;
+    if (own['term'] !== facts['term'] || own['leader'] !== leader.id) return `${node.id} is in term ${String(own['term'])} following ${String(own['leader'])}, not ${String(facts['term'])}/${leader.id}`;
+    if (own['commitIndex'] !== facts['commitIndex']) return `${node.id} committed ${String(own['commitIndex'])}, leader ${leader.id} ${String(facts['commitIndex'])}`;
+    if (own['appliedIndex'] !== own['commitIndex']) return `${node.id} applied ${String(own['appliedIndex'])} of ${String(own['commitIndex'])} committed`;
+  }
   return null;
 }
 
@@ -77,6 +102,8 @@ export interface RunObservations {
   suspicions: readonly SuspicionSample[];
   faults: readonly FaultSample[];
   fatals: readonly { node: NodeId; atMs: number; message: string }[];
+  /** Raft runs: the invariant monitor's verdict over the whole trace (null for other protocols). */
+  raftInvariants?: RaftInvariantsResult | null;
   healAtMs: number | null;
   convergedAtMs: number | null;
   unsettled: string | null;
@@ -93,6 +120,11 @@ export function judgeRun(observed: RunObservations, expect: SimExpectations): Ch
   const writes = observed.history.some((entry) => entry.f === 'put');
   if (writes) checks.push(judgeDurability(observed, expect));
   if (observed.keyValue && observed.history.length > 0) checks.push(judgeLinearizability(observed.history, expect));
+  const raft = observed.raftInvariants ?? null;
+  if (raft !== null) {
+    const details = raft.violations.map((violation) => ({ ...violation, events: violation.events.map((event) => `${event.node}#${event.seq} ${event.kind} at ${event.labTimeMs} ms: ${JSON.stringify(event.detail)}`) }));
+    checks.push(judged('raft-invariants', expect.raftInvariants ?? 'pass', VERDICTS[raft.verdict] ?? 'unknown', raft.summary, details));
+  }
   const splitBrain = checkSplitBrain(observed.nodeSamples, observed.operations, observed.endMs);
   checks.push(judged('split-brain', expect.splitBrain, splitBrain.verdict, splitBrain.summary, splitBrain.windows));
   if (expect.suspicion !== null) {

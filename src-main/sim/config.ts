@@ -87,6 +87,8 @@ export interface SimExpectations {
   /** Liveness: after healing, convergence within the bound. */
   liveness: Expect;
   suspicion: { expect: Expect; withinMs: number } | null;
+  /** Raft's safety properties, from the trace (src-main/checkers/raft-invariants.ts); 'pass' when absent. */
+  raftInvariants?: Expect;
 }
 
 export interface SimConfig {
@@ -298,8 +300,107 @@ const PB_SYNC_PARTITIONS: SimProfile = {
   }),
 };
 
+// ---- Raft ---------------------------------------------------------------------------------
+
+interface RaftSwarm {
+  name: string;
+  network: { lossPct: number; duplicatePct: number; reorderPct: number };
+  weights: NemesisConfig['weights'];
+  /** Draw clock skew and drift at start (Raft must not care: it reads no clock across nodes). */
+  clockFaults: boolean;
+  /** The seed may also turn off pre-vote and check quorum (safety must not depend on them). */
+  toggleExtensions: boolean;
+}
+
+/** Raft's parameters as the swarm draws them: timeouts, batching, pipelining, snapshot threshold. */
+function drawRaftParams(random: Random, toggleExtensions: boolean): Record<string, unknown> {
+  const electionTimeoutMsMin = random.int(150, 400);
+  return {
+    electionTimeoutMsMin,
+    electionTimeoutMsMax: electionTimeoutMsMin + random.int(100, 300),
+    heartbeatIntervalMs: random.int(20, Math.floor(electionTimeoutMsMin / 3)),
+    maxEntriesPerAppend: random.chance(30) ? random.int(1, 4) : random.int(8, 64),
+    maxInflightAppends: random.int(1, 8),
+    // Small thresholds make snapshots and InstallSnapshot happen within a run.
+    snapshotThresholdEntries: random.chance(50) ? random.int(5, 60) : 1000,
+    preVote: toggleExtensions ? random.chance(80) : true,
+    checkQuorum: toggleExtensions ? random.chance(80) : true,
+  };
+}
+
+function raftProfile(swarm: RaftSwarm): (seed: number) => SimConfig {
+  return (seed) => {
+    const random = createRandom(seed).fork();
+    const nodes = nodeIds(random.int(3, 7));
+    const params = drawRaftParams(random, swarm.toggleExtensions);
+    const network = drawNetwork(random, nodes, swarm.network);
+    const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
+    const clocks = swarm.clockFaults ? drawClocks(random, nodes, random.chance(50) ? 2000 : 0, random.chance(50) ? 5000 : 0) : drawClocks(random, nodes, 0, 0);
+    const workload = drawWorkload(random);
+    const nemesis: NemesisConfig = {
+      meanIntervalMs: random.int(250, 2000),
+      weights: swarm.weights,
+      // A minority crashed or paused at once: a majority can always elect and commit.
+      maxDown: Math.max(1, Math.floor((nodes.length - 1) / 2)),
+      downMs: [100, random.int(500, 4000)],
+      pauseMs: [100, random.int(500, 3000)],
+      partitionMs: [200, random.int(1000, 5000)],
+      linkMs: [200, 3000],
+      linkLossPctMax: 60,
+      clockSkewMaxMs: 5000,
+      clockDriftPpmMax: 20_000,
+      slowDiskMsMax: 200,
+    };
+    return validateConfig({
+      source: swarm.name, seed, protocol: { name: 'raft', params }, nodes,
+      heartbeatIntervalMs: LAB_HEARTBEAT_INTERVAL_MS, suspicionSampleMs: 200, failureDetector: { ...LAB_PHI_OPTIONS },
+      network, persistLatency, clocks, workload, nemesis, schedule: [],
+      safetyMs: random.int(3000, 8000),
+      liveness: { workMs: 1500, boundMs: 10_000 },
+      // Raft is consensus: under any of these faults nothing acknowledged is lost, no two leaders share a term.
+      expect: { durability: 'pass', linearizability: 'pass', splitBrain: 'pass', liveness: 'pass', suspicion: null, raftInvariants: 'pass' },
+    });
+  };
+}
+
+const RAFT_CRASHES: SimProfile = {
+  name: 'raft-crashes',
+  summary: 'Raft, 3–7 nodes, drawn timeouts, batching and snapshot thresholds; crashes and restarts of up to a minority at once, slow disks; delay, duplication and reordering, no loss, no partition. Durability, linearizability, Raft\'s invariants and liveness after healing must pass.',
+  build: raftProfile({
+    name: 'raft-crashes',
+    network: { lossPct: 0, duplicatePct: 5, reorderPct: 10 },
+    weights: { crash: 3, 'slow-disk': 1 },
+    clockFaults: false,
+    toggleExtensions: false,
+  }),
+};
+
+const RAFT_PARTITIONS: SimProfile = {
+  name: 'raft-partitions',
+  summary: 'Raft, 3–7 nodes; partitions (symmetric and one-way), lossy links, pauses of up to a minority, clock skew, drift and jumps (which must not matter); no crashes. Everything must pass.',
+  build: raftProfile({
+    name: 'raft-partitions',
+    network: { lossPct: 3, duplicatePct: 5, reorderPct: 10 },
+    weights: { partition: 3, 'one-way': 1.5, link: 1, pause: 1, clock: 1 },
+    clockFaults: true,
+    toggleExtensions: false,
+  }),
+};
+
+const RAFT_SWARM: SimProfile = {
+  name: 'raft-swarm',
+  summary: 'Raft under everything: crashes, pauses, partitions (symmetric and one-way), lossy links, clock faults, slow disks; the seed may also turn pre-vote and check quorum off. Everything must pass.',
+  build: raftProfile({
+    name: 'raft-swarm',
+    network: { lossPct: 5, duplicatePct: 5, reorderPct: 15 },
+    weights: { crash: 2, pause: 1, partition: 2, 'one-way': 1, link: 1, clock: 1, 'slow-disk': 1 },
+    clockFaults: true,
+    toggleExtensions: true,
+  }),
+};
+
 export const SIM_PROFILES: ReadonlyMap<string, SimProfile> = new Map(
-  [PB_SYNC_CRASHES, PB_SYNC_MASS_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS].map((profile) => [profile.name, profile]),
+  [PB_SYNC_CRASHES, PB_SYNC_MASS_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS, RAFT_CRASHES, RAFT_PARTITIONS, RAFT_SWARM].map((profile) => [profile.name, profile]),
 );
 
 // ---- a scenario file, simulated ----------------------------------------------------------
@@ -346,6 +447,7 @@ export function configFromScenario(scenario: Scenario, seed: number, source = sc
       splitBrain: expectOf('split-brain') ?? 'either',
       liveness: expectOf('convergence') ?? 'pass',
       suspicion: suspicion === undefined || suspicion.kind !== 'suspicion' ? null : { expect: suspicion.expect, withinMs: suspicion.withinMs },
+      ...(expectOf('raft-invariants') === null ? {} : { raftInvariants: expectOf('raft-invariants')! }),
     },
   });
 }

@@ -53,6 +53,8 @@ export class SimTrace {
   private readonly clocks = new Map<ProcessId, ProcessClocks>();
   private readonly hash = new StreamHash();
   total = 0;
+  /** Sees every event as it is recorded, in both modes (the simulator's Raft invariant monitor). */
+  listener: ((event: TraceEvent) => void) | null = null;
 
   constructor(readonly mode: TraceMode) {}
 
@@ -85,6 +87,7 @@ export class SimTrace {
     if (fields.detail !== undefined) event.detail = fields.detail;
     this.total += 1;
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+    this.listener?.(event);
     if (full) {
       this.events.push(event);
       this.hash.update(JSON.stringify(event));

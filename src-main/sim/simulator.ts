@@ -19,6 +19,7 @@ import type { TraceKind } from '../../src-node/contract/trace.ts';
 import { protocolByName } from '../../src-node/protocols/registry.ts';
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { CheckResult } from '../checks/run-checks.ts';
+import { RaftInvariantMonitor } from '../checkers/raft-invariants.ts';
 import type { FaultSample, NodeSample, SuspicionSample } from '../lab/observations.ts';
 import type { CompletedOp } from '../workload/client.ts';
 import { judgeRun, unsettledReason, authority, type NodeEnd } from './checks.ts';
@@ -33,6 +34,8 @@ import { SimClient } from './workload.ts';
 
 /** Events one run may process; past it the run fails visibly (a livelock, a message storm). */
 export const SIM_EVENTS_MAX = 20_000_000;
+/** Protocols that serve the lab's key-value operations: their history is judged with the lab-kv model. */
+export const KEY_VALUE_PROTOCOLS: ReadonlySet<string> = new Set(['primary-backup', 'raft']);
 /** How often the liveness phase looks whether the cluster has settled. */
 export const LIVENESS_CHECK_MS = 100;
 
@@ -100,10 +103,15 @@ class Simulation implements NodeWorld {
   private unsettled: string | null = null;
   private probe: SimClient | null = null;
   private probeAcked = false;
+  /** Raft runs: the invariants judged from the trace as it is recorded (light traces keep no events). */
+  private readonly raftMonitor: RaftInvariantMonitor | null;
   private events = 0;
 
   constructor(private readonly config: SimConfig, mode: TraceMode, definitionOverride?: ProtocolDefinition) {
     this.trace = new SimTrace(mode);
+    const monitor = config.protocol.name === 'raft' ? new RaftInvariantMonitor() : null;
+    this.raftMonitor = monitor;
+    if (monitor !== null) this.trace.listener = (event) => monitor.observe(event);
     const root = createRandom(config.seed);
     root.fork(); // the config's own stream (config.ts draws the swarm from it)
     this.network = new SimNetwork(config.network, config.nodes, root.fork());
@@ -355,7 +363,8 @@ class Simulation implements NodeWorld {
     this.unsettled = unsettledReason(ends);
     if (this.unsettled !== null) return;
     const primary = authority(ends);
-    const hasPrimary = primary?.status?.facts['primary'] !== undefined;
+    const facts = primary?.status?.facts;
+    const hasPrimary = facts?.['primary'] !== undefined || facts?.['leader'] !== undefined;
     if (hasPrimary && !this.probeAcked) {
       // The last word of liveness: a write through the client path, acknowledged.
       this.unsettled = 'probe write not acknowledged yet';
@@ -465,7 +474,8 @@ class Simulation implements NodeWorld {
     const config = this.config;
     const workloadOps = this.operations.filter((op) => op.client !== this.probe?.id);
     const checks = judgeRun({
-      nodes: this.nodeEnds(), history: this.history, keyValue: this.config.protocol.name === 'primary-backup', operations: workloadOps, nodeSamples: this.nodeSamples, suspicions: this.suspicions,
+      nodes: this.nodeEnds(), history: this.history, keyValue: KEY_VALUE_PROTOCOLS.has(this.config.protocol.name), operations: workloadOps, nodeSamples: this.nodeSamples, suspicions: this.suspicions,
+      raftInvariants: this.raftMonitor?.result() ?? null,
       faults: this.faults, fatals: this.fatals, healAtMs: this.healAtMs, convergedAtMs: this.convergedAtMs,
       unsettled: this.unsettled, endMs: this.nowMs, boundMs: config.liveness.boundMs,
     }, config.expect);

@@ -270,7 +270,8 @@ export class RaftCore implements ProtocolCore {
     for (const peer of this.voters) if (peer !== this.self) this.progress.set(peer, this.newProgress());
     this.ready.timers.push({ kind: 'cancel', timer: TIMER.election });
     this.note('role', { role: this.role, term: this.term });
-    this.note('elected', { term: this.term, votes: [...this.votes].filter(([, granted]) => granted).map(([id]) => id) });
+    // lastIndex/lastTerm: what the new leader's log holds, so that a trace monitor can check leader completeness.
+    this.note('elected', { term: this.term, votes: [...this.votes].filter(([, granted]) => granted).map(([id]) => id), lastIndex: this.log.lastIndex, lastTerm: this.log.termAt(this.log.lastIndex) ?? 0 });
     // §8: a new leader commits a blank no-op entry of its term, which also commits (Figure 8) what earlier terms left.
     this.appendEntry({ index: this.log.lastIndex + 1, term: this.term, kind: 'noop' });
     this.termStartIndex = this.log.lastIndex;
@@ -636,8 +637,16 @@ export class RaftCore implements ProtocolCore {
 
   private advanceCommit(commitIndex: number): void {
     assert(commitIndex <= this.log.lastIndex, `commit ${commitIndex} beyond the log (${this.log.lastIndex})`);
+    // The newly committed entries (appliedIndex = commitIndex between steps), as [index, term,
+    // digest]: what lets a monitor that reads only the trace check state machine safety (no
+    // two nodes apply different entries at one index) and log matching.
+    const entries: [number, number, string][] = [];
+    for (let index = this.commitIndex + 1; index <= commitIndex; index += 1) {
+      const entry = this.log.entry(index);
+      if (entry !== undefined) entries.push([entry.index, entry.term, entryDigest(entry)]);
+    }
     this.commitIndex = commitIndex;
-    this.note('commit', { commitIndex, term: this.term });
+    this.note('commit', { commitIndex, term: this.term, entries });
     this.applyCommitted();
   }
 
@@ -811,6 +820,15 @@ export class RaftCore implements ProtocolCore {
   private note(name: string, detail: Record<string, unknown>): void {
     this.ready.notes.push({ name, detail });
   }
+}
+
+/** A short hash of what an entry says (FNV-1a of its JSON): equal entries, equal digests. */
+export function entryDigest(entry: Entry): string {
+  const body = entry.kind === 'command' ? entry.command : entry.kind === 'config' ? entry.voters : null;
+  const text = `${entry.kind}|${JSON.stringify(body)}`;
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index += 1) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Validates a client op: a Command to log, a get, or the reason it is refused. */
