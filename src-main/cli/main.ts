@@ -44,6 +44,9 @@ Usage:
   distlab bench raft [--json] [--seconds 5] [--record] [--no-etcd]
                                            durable Raft on 3 nodes, puts/s and latency at 1/16/64
                                            clients, side by side with a 3-node etcd if installed
+  distlab pbs [--profile ymmr] [--n 3] [--r 1] [--w 1] [--seed 1] [--json]
+                                           PBS: predicted t-visibility and latencies of partial
+                                           quorums (WARS Monte Carlo; distlab pbs --help)
   distlab scenarios                        list the scenarios the lab ships
   distlab --help                           this text
 
@@ -77,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         return await bench(rest);
       case 'check': return await (await import('./check-command.ts')).checkCommand(rest);
       case 'sim': return await (await import('./sim-command.ts')).simCommand(rest);
+      case 'pbs': return (await import('./pbs-command.ts')).pbsCommand(rest);
       case 'scenarios': return await listScenarios();
       default: throw new UsageError(`unknown command '${command}' (try distlab --help)`);
     }
