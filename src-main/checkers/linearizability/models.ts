@@ -15,6 +15,7 @@
 // and `"1"` differ and `{a, b}` equals `{b, a}`.
 
 import type { HistoryEntry } from '../../../src-node/contract/history.ts';
+import { hashString } from '../../../src-node/protocols/hash/hash-string.ts';
 
 /** The result of applying one operation to one state. `next` has one state per way the
  * operation can go (models here are deterministic: zero or one). */
@@ -96,17 +97,6 @@ export function canonical(value: unknown): string {
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`).join(',')}}`;
   }
   return JSON.stringify(String(value));
-}
-
-/** FNV-1a over the UTF-16 code units of a string, finished with a murmur-style mix. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < text.length; index += 1) {
-    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
-  }
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return (hash ^ (hash >>> 16)) >>> 0;
 }
 
 const NULL_TEXT = 'null';
