@@ -23,6 +23,13 @@ export interface ClientOp {
   f: string;
   key?: string;
   value?: unknown;
+  /**
+   * What the client read before this write (Dynamo's context: the versions it supersedes).
+   * Protocols without versions ignore it.
+   */
+  context?: unknown;
+  /** Per-request quorum sizes (Dynamo's R and W); protocols without partial quorums ignore them. */
+  quorum?: { r?: number; w?: number };
 }
 
 /** A node's answer to a client operation. `info` = the node does not know whether it took effect. */
@@ -32,4 +39,8 @@ export interface ClientResult {
   error?: string;
   /** Where the client should go instead (e.g. the primary), when the node knows. */
   redirect?: NodeId;
+  /** Concurrent versions a read found (Dynamo with vector clocks): every value, for the client to merge. */
+  siblings?: unknown[];
+  /** The context to send back with the next write of this key (Dynamo). */
+  context?: unknown;
 }
