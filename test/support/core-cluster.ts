@@ -59,19 +59,43 @@ export class CoreCluster<Core extends ProtocolCore> {
     }
   }
 
+  /**
+   * Delivers up to `count` queued messages in a random order (`random` in [0, 1)), dropping
+   * `dropPct` of them and duplicating `duplicatePct`: adversarial interleavings for property tests.
+   */
+  deliverShuffled(random: () => number, count: number, options: { dropPct?: number; duplicatePct?: number } = {}): void {
+    for (let step = 0; step < count && this.queue.length > 0; step += 1) {
+      const wire = this.queue.splice(Math.floor(random() * this.queue.length), 1)[0]!;
+      if (random() * 100 < (options.dropPct ?? 0)) continue;
+      if (random() * 100 < (options.duplicatePct ?? 0)) this.queue.push(wire);
+      const core = this.cores.get(wire.target);
+      if (core === undefined || this.cut.has(wire.source) || this.cut.has(wire.target)) continue;
+      this.apply(wire.target, core.step({ kind: 'message', nowMs: this.clock(wire.target), source: wire.source, type: wire.type, payload: wire.payload }));
+    }
+  }
+
+  /** Fires every timer that is due at the current time (without advancing it or delivering). */
+  fireDueTimers(): void {
+    for (const [id, timers] of this.timers) {
+      for (const [timer, dueMs] of [...timers]) {
+        const core = this.cores.get(id);
+        if (core === undefined || dueMs > this.nowMs) continue;
+        timers.delete(timer);
+        this.apply(id, core.step({ kind: 'timer', nowMs: this.clock(id), timer }));
+      }
+    }
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
   /** Advances time in steps, firing due timers and delivering what they send. */
   advance(ms: number, stepMs = 10): void {
     const end = this.nowMs + ms;
     while (this.nowMs < end) {
       this.nowMs = Math.min(end, this.nowMs + stepMs);
-      for (const [id, timers] of this.timers) {
-        for (const [timer, dueMs] of [...timers]) {
-          const core = this.cores.get(id);
-          if (core === undefined || dueMs > this.nowMs) continue;
-          timers.delete(timer);
-          this.apply(id, core.step({ kind: 'timer', nowMs: this.clock(id), timer }));
-        }
-      }
+      this.fireDueTimers();
       this.deliverAll();
     }
   }
