@@ -3,13 +3,14 @@
 // here, the benchmark's load generator included.
 
 import type { ProtocolDefinition } from '../contract/core.ts';
+import { CALM } from './calm/core.ts';
 import { CRDT_GOSSIP } from './crdt-gossip/core.ts';
 import { floodProtocol } from './flood/flood.ts';
 import { PRIMARY_BACKUP } from './primary-backup/index.ts';
 import { RAFT } from './raft/index.ts';
 
 export const PROTOCOLS: ReadonlyMap<string, ProtocolDefinition> = new Map(
-  [PRIMARY_BACKUP, RAFT, CRDT_GOSSIP, floodProtocol].map((definition) => [definition.name, definition]),
+  [PRIMARY_BACKUP, RAFT, CRDT_GOSSIP, CALM, floodProtocol].map((definition) => [definition.name, definition]),
 );
 
 /** The protocol named `name`; throws an Error that lists the known names. */
