@@ -151,6 +151,27 @@ describe('small histories (register: starts null, fail = did not happen, info = 
     assert.equal(result.partitions.length, 2);
   });
 
+  it('lab-kv cas (Raft, Multi-Paxos): replaces from with to; a mismatch is a fail that changed nothing', () => {
+    const ok = history(
+      [1, 'invoke', 'put', 'v1', 'k'], [1, 'ok', 'put', 'v1', 'k'],
+      [2, 'invoke', 'cas', { from: 'v1', to: 'v2' }, 'k'], [2, 'ok', 'cas', { from: 'v1', to: 'v2' }, 'k'],
+      [3, 'invoke', 'get', undefined, 'k'], [3, 'ok', 'get', 'v2', 'k'],
+    );
+    assert.equal(check(ok, 'lab-kv').verdict, 'valid');
+    // A cas that succeeded although the key held something else cannot be linearized.
+    const impossible = history(
+      [1, 'invoke', 'put', 'v1', 'k'], [1, 'ok', 'put', 'v1', 'k'],
+      [2, 'invoke', 'cas', { from: 'v0', to: 'v2' }, 'k'], [2, 'ok', 'cas', { from: 'v0', to: 'v2' }, 'k'],
+    );
+    assert.equal(check(impossible, 'lab-kv').verdict, 'invalid');
+    const mismatch = history(
+      [1, 'invoke', 'put', 'v1', 'k'], [1, 'ok', 'put', 'v1', 'k'],
+      [2, 'invoke', 'cas', { from: 'v0', to: 'v2' }, 'k'], [2, 'fail', 'cas', { from: 'v0', to: 'v2' }, 'k'],
+      [3, 'invoke', 'get', undefined, 'k'], [3, 'ok', 'get', 'v1', 'k'],
+    );
+    assert.equal(check(mismatch, 'lab-kv').verdict, 'valid');
+  });
+
   it('etcd conventions: a failed cas took effect and saw another value; knossos: it did not happen', () => {
     const entries = history([1, 'invoke', 'cas', [1, 2]], [1, 'fail', 'cas', [1, 2]], [2, 'invoke', 'read'], [2, 'ok', 'read', null]);
     assert.equal(check(entries, 'cas-register').verdict, 'valid');

@@ -371,7 +371,7 @@ export function createKvModel(conventions: Conventions = 'default'): Model<KvTex
   };
 }
 
-export type LabKvInput = { f: 'get' } | { f: 'put'; value: string };
+export type LabKvInput = { f: 'get' } | { f: 'put'; value: string } | { f: 'cas'; from: string; to: string };
 export type LabKvOutput = { kind: 'value'; value: string } | { kind: 'ok' } | { kind: 'unknown' };
 
 function prepareLabKv(call: HistoryEntry, completion: HistoryEntry | null): Preparation<LabKvInput, LabKvOutput> {
@@ -386,8 +386,14 @@ function prepareLabKv(call: HistoryEntry, completion: HistoryEntry | null): Prep
     }
     case 'put':
       return operation({ f: 'put', value: canonical(call.value) }, open ? { kind: 'unknown' } : { kind: 'ok' }, false);
+    case 'cas': {
+      // Raft's and Multi-Paxos's compare-and-set: {from, to}; a mismatch is a `fail` (skipped above: it changed nothing).
+      const argument = call.value as { from?: unknown; to?: unknown } | null;
+      if (typeof argument !== 'object' || argument === null || !('from' in argument) || !('to' in argument)) return error(`a lab-kv cas takes {from, to} (entry ${call.index})`);
+      return operation({ f: 'cas', from: canonical(argument.from), to: canonical(argument.to) }, open ? { kind: 'unknown' } : { kind: 'ok' }, false);
+    }
     default:
-      return error(`unknown function '${call.f}' for lab-kv (known: get, put)`);
+      return error(`unknown function '${call.f}' for lab-kv (known: get, put, cas)`);
   }
 }
 
@@ -396,16 +402,19 @@ export function createLabKvModel(): Model<string, LabKvInput, LabKvOutput> {
   return {
     name: 'lab-kv',
     conventions: ['each key starts absent (null)', 'get of an absent key returns null', 'put replaces the value',
-      'fail = did not happen', ...COMMON_CONVENTIONS],
+      'cas {from, to} replaces from with to; a cas that fails (mismatch) changed nothing', 'fail = did not happen', ...COMMON_CONVENTIONS],
     init: () => NULL_TEXT,
     prepare: prepareLabKv,
     step: (state, input, output) => input.f === 'put' ? to(input.value)
+      : input.f === 'cas' ? (state === input.from ? to(input.to) : ILLEGAL)
       : output.kind !== 'value' || output.value === state ? to(state) : ILLEGAL,
     ...textState,
     partitionKey: (call) => call.key ?? '',
     describe: (input, output) => input.f === 'put'
       ? `put ${input.value}${output.kind === 'unknown' ? ' (unknown outcome)' : ''}`
-      : `get → ${output.kind === 'value' ? output.value : output.kind}`,
+      : input.f === 'cas'
+        ? `cas ${input.from} → ${input.to}${output.kind === 'unknown' ? ' (unknown outcome)' : ''}`
+        : `get → ${output.kind === 'value' ? output.value : output.kind}`,
   };
 }
 
