@@ -44,6 +44,9 @@ Usage:
   distlab bench raft [--json] [--seconds 5] [--record] [--no-etcd]
                                            durable Raft on 3 nodes, puts/s and latency at 1/16/64
                                            clients, side by side with a 3-node etcd if installed
+  distlab bench soak [--cycles 200] [--json]
+                                           Raft under a kill -9 loop (raft-crash-loop stretched to N
+                                           crash/restart cycles); exit 0 when nothing is lost
   distlab pbs [--profile ymmr] [--n 3] [--r 1] [--w 1] [--seed 1] [--json]
                                            PBS: predicted t-visibility and latencies of partial
                                            quorums (WARS Monte Carlo; distlab pbs --help)
@@ -77,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'bench':
         if (rest[0] === 'checker') return await benchChecker(rest.slice(1));
         if (rest[0] === 'raft') return await benchRaft(rest.slice(1));
+        if (rest[0] === 'soak') return await benchSoak(rest.slice(1));
         return await bench(rest);
       case 'check': return await (await import('./check-command.ts')).checkCommand(rest);
       case 'sim': return await (await import('./sim-command.ts')).simCommand(rest);
@@ -229,6 +233,19 @@ async function benchRaft(args: string[]): Promise<number> {
   if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
   else for (const [name, value] of Object.entries(results)) console.log(`${name}: ${JSON.stringify(value)}`);
   return EXIT_OK;
+}
+
+async function benchSoak(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' }, cycles: { type: 'string' } });
+  const { runSoakBench, SOAK_CYCLES_DEFAULT, SOAK_CYCLES_MAX } = await import('../bench/soak-bench.ts');
+  const cycles = values['cycles'] === undefined ? SOAK_CYCLES_DEFAULT : Number(values['cycles']);
+  if (!(Number.isInteger(cycles) && cycles >= 1 && cycles <= SOAK_CYCLES_MAX)) {
+    throw new UsageError(`--cycles must be an integer from 1 to ${SOAK_CYCLES_MAX}, not ${String(values['cycles'])}`);
+  }
+  const results = await runSoakBench({ cycles, log: (line) => console.error(line) });
+  if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
+  else for (const [name, value] of Object.entries(results)) console.log(`${name}: ${JSON.stringify(value)}`);
+  return results.ok ? EXIT_OK : EXIT_CHECK_FAILED;
 }
 
 async function listScenarios(): Promise<number> {

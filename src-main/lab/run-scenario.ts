@@ -2,11 +2,13 @@
 // workload play, the cluster settles, the lab reads back what clients wrote, and the
 // scenario's checks judge the run. `distlab run` and the tests use this.
 
-import type { Scenario } from '../scenario/scenario.ts';
+import type { Scenario, ScenarioCheck } from '../scenario/scenario.ts';
 import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
 import { checkDurability } from '../checkers/durability.ts';
 import { checkConvergence } from '../checkers/convergence.ts';
 import { RaftInvariantMonitor, type RaftInvariantsResult } from '../checkers/raft-invariants.ts';
+import { TraceAssertionMonitor, logSizeVerdict, type AssertionResult, type TraceAssertion } from '../checkers/trace-assertions.ts';
+import type { TraceKind } from '../../src-node/contract/trace.ts';
 import type { CheckVerdict, HistoryEntry } from '../../src-node/contract/history.ts';
 import type { CompletedOp } from '../workload/client.ts';
 import { finalReadsFromCompletedOps, historyFromCompletedOps } from '../workload/history.ts';
@@ -41,8 +43,8 @@ export async function runScenario(scenario: Scenario, options: {
     progress(`settling for ${scenario.settleMs} ms`);
     await sleep(scenario.settleMs);
     const finalReads = await readBack(run, scenario);
-    const raft = scenario.checks.some((check) => check.kind === 'raft-invariants') ? await raftInvariants(run) : null;
-    const checks = judge(run, scenario, finalReads, raft);
+    const fromTrace = await readTrace(run, scenario);
+    const checks = judge(run, scenario, finalReads, fromTrace);
     await run.flush();
     const operations = run.observations.operations;
     return {
@@ -84,18 +86,45 @@ async function readBack(run: LabRun, scenario: Scenario): Promise<Map<string, Co
 /** Events read from the trace per query (the recorder's QUERY_LIMIT_MAX). */
 const TRACE_PAGE_EVENTS = 10_000;
 
-/** Raft's invariants, judged from the whole recorded trace: state notes and AppendEntries sends. */
-async function raftInvariants(run: LabRun): Promise<RaftInvariantsResult> {
+interface TraceJudgements {
+  raft: RaftInvariantsResult | null;
+  assertions: Map<TraceAssertion, AssertionResult>;
+}
+
+/**
+ * The checks judged from the whole recorded trace, read once: Raft's invariants (state notes
+ * and AppendEntries sends) and the scenario's event and leader assertions.
+ */
+async function readTrace(run: LabRun, scenario: Scenario): Promise<TraceJudgements> {
+  const assertionChecks = scenario.checks.filter((check): check is TraceAssertion & ScenarioCheck => check.kind === 'events' || check.kind === 'leaders');
+  const wantsRaft = scenario.checks.some((check) => check.kind === 'raft-invariants');
+  if (!wantsRaft && assertionChecks.length === 0) return { raft: null, assertions: new Map() };
   await run.flush();
-  const monitor = new RaftInvariantMonitor();
+  const raft = wantsRaft ? new RaftInvariantMonitor() : null;
+  const assertions = new TraceAssertionMonitor(assertionChecks, run.playedAtMs ?? 0);
+  const kinds: TraceKind[] = assertionChecks.length > 0 ? ['state', 'send', 'start', 'fault'] : ['state', 'send'];
   let afterId = 0;
   for (;;) {
-    const page = await run.store.query({ afterId, limit: TRACE_PAGE_EVENTS, kinds: ['state', 'send'] });
-    for (const event of page) monitor.observe(event);
+    const page = await run.store.query({ afterId, limit: TRACE_PAGE_EVENTS, kinds });
+    for (const event of page) {
+      raft?.observe(event);
+      assertions.observe(event);
+    }
     if (page.length < TRACE_PAGE_EVENTS) break;
     afterId = page.at(-1)!.id;
   }
-  return monitor.result();
+  return { raft: raft?.result() ?? null, assertions: assertions.results() };
+}
+
+/** Whether every running node keeps at most `maxEntries` entries past its snapshot (from its status facts). */
+function checkLogSize(run: LabRun, maxEntries: number): { verdict: Verdict; summary: string; observed: unknown } {
+  const sizes: Record<string, number> = {};
+  for (const node of run.cluster.nodes()) {
+    const facts = node.status?.facts;
+    if (node.state !== 'up' || typeof facts?.['lastIndex'] !== 'number' || typeof facts['snapshotIndex'] !== 'number') continue;
+    sizes[node.id] = facts['lastIndex'] - facts['snapshotIndex'];
+  }
+  return logSizeVerdict(sizes, maxEntries);
 }
 
 /** History checkers say valid/invalid; a scenario's checks pass or fail. */
@@ -103,7 +132,8 @@ function asVerdict(verdict: CheckVerdict): Verdict {
   return verdict === 'valid' ? 'pass' : verdict === 'invalid' ? 'fail' : 'unknown';
 }
 
-function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, CompletedOp>, raft: RaftInvariantsResult | null): CheckResult[] {
+function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, CompletedOp>, fromTrace: TraceJudgements): CheckResult[] {
+  const { raft } = fromTrace;
   const observed = run.observations;
   const endMs = run.now();
   const history: HistoryEntry[] = historyFromCompletedOps(observed.operations);
@@ -142,6 +172,16 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
       case 'raft-invariants': {
         if (raft === null) return judged('raft-invariants', check.expect, 'unknown', 'the trace was not read');
         return judged('raft-invariants', check.expect, asVerdict(raft.verdict), raft.summary, raft.violations);
+      }
+      case 'events':
+      case 'leaders': {
+        const result = fromTrace.assertions.get(check);
+        if (result === undefined) return judged(check.kind, check.expect, 'unknown', 'the trace was not read');
+        return judged(check.kind, check.expect, result.verdict, result.summary, [result.observed]);
+      }
+      case 'log-size': {
+        const result = checkLogSize(run, check.maxEntries);
+        return judged('log-size', check.expect, result.verdict, result.summary, [result.observed]);
       }
     }
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { ClientOp } from '../../src-node/contract/envelope.ts';
-import type { FaultRequest, FaultRequester } from '../../src-node/contract/faults.ts';
+import { HEALTHY_LINK, type FaultRequest, type FaultRequester, type LinkFaults } from '../../src-node/contract/faults.ts';
 import type {
   ClientOpOutcome, ClientOpRequest, LabSnapshot, LabUpdate, NodeView,
 } from '../../src-node/contract/lab-api.ts';
@@ -20,6 +20,8 @@ import { Supervisor } from '../supervisor/supervisor.ts';
 import { DEFAULT_CLIENT_TIMEOUT_MS, LabClient, type CompletedOp } from '../workload/client.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { Observations } from './observations.ts';
+import { startNemesisRunner, type NemesisRunner } from './nemesis-runner.ts';
+import { nemesisFromScenario } from '../sim/config.ts';
 import { epochNowMs, labTimeMs } from './lab-time.ts';
 
 export const LAB_VERSION = '0.1.0';
@@ -59,6 +61,9 @@ export class LabRun {
   private closed = false;
   private supervisor: Supervisor | null = null;
   private workloadDone: Promise<void> = Promise.resolve();
+  private nemesis: NemesisRunner | null = null;
+  /** Lab time at which the scenario began to play: its time zero (schedule, checks' windows). */
+  playedAtMs: number | null = null;
 
   private constructor(
     readonly options: RunOptions,
@@ -163,9 +168,31 @@ export class LabRun {
     return this.completed(done);
   }
 
-  /** Plays the scenario's schedule and workload, timed from now. */
+  /** Plays the scenario's network, schedule, nemesis and workload, timed from now. */
   play(): void {
     const { scenario } = this.options;
+    this.playedAtMs = this.now();
+    const baseline = scenarioLinkFaults(scenario);
+    // An unreliable network from the start: a link fault on every directed link, applied before anything else.
+    if (baseline.lossPct + baseline.duplicatePct + baseline.reorderPct + baseline.delayMs + baseline.jitterMs > 0) {
+      for (const source of this.cluster.nodeIds) {
+        for (const target of this.cluster.nodeIds) {
+          if (source === target) continue;
+          this.fault({ kind: 'link', source, target, faults: { ...baseline } }, 'scenario').catch((error: Error) => {
+            this.labLog(`the scenario's network on ${source}→${target} failed: ${error.message}`);
+          });
+        }
+      }
+    }
+    const nemesis = nemesisFromScenario(scenario);
+    if (nemesis !== null && this.nemesis === null && !this.closed) {
+      this.nemesis = startNemesisRunner({
+        config: nemesis, seed: scenario.seed, baseline,
+        nodes: () => this.cluster.nodes(),
+        apply: (request) => this.fault(request, 'nemesis'),
+        log: (message) => this.labLog(message),
+      });
+    }
     for (const step of scenario.schedule) {
       this.later(step.atMs, () => {
         this.fault(step.fault as FaultRequest, 'scenario').catch((error: Error) => {
@@ -176,8 +203,10 @@ export class LabRun {
     if (scenario.workload) this.workloadDone = this.runWorkload(scenario.workload);
   }
 
-  workloadFinished(): Promise<void> {
-    return this.workloadDone;
+  /** The workload has run out, and the nemesis has stopped and undone its pending faults (restarts included). */
+  async workloadFinished(): Promise<void> {
+    await this.workloadDone;
+    await this.nemesis?.finished;
   }
 
   /** Waits until every event reported so far is in the trace file. */
@@ -192,6 +221,7 @@ export class LabRun {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await this.nemesis?.close();
     for (const client of this.clients.values()) client.close();
     await this.supervisor?.close();
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -344,6 +374,12 @@ export class LabRun {
       for (const listener of this.listeners) listener({ kind: 'events', events, skipped });
     }
   }
+}
+
+/** The faults a scenario's `network` puts on every directed link (all zero for a calm network). */
+export function scenarioLinkFaults(scenario: Scenario): LinkFaults {
+  const { lossPct, duplicatePct, reorderPct, delayMs, jitterMs } = scenario.network;
+  return { ...HEALTHY_LINK, lossPct, duplicatePct, reorderPct, delayMs, jitterMs };
 }
 
 /** The scenario's failure-detector settings over the lab's defaults (100 ms heartbeats), not Akka's (1 s). */

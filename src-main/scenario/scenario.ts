@@ -41,6 +41,53 @@ const fault = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slow-disk'), node: nodeId, persistDelayMs: z.number().min(0).max(10_000) }),
 ]);
 
+const range = z.tuple([z.number().min(0).max(MAX_RUN_MS), z.number().min(0).max(MAX_RUN_MS)])
+  .refine(([min, max]) => min <= max, 'a range is [min, max] with min ≤ max');
+
+/**
+ * A random nemesis (Jepsen's word), seeded by the scenario's seed: at exponentially
+ * distributed intervals it picks a fault by `weights`, applies it, and undoes it after a
+ * drawn duration. The same shape drives the simulator and the real processes (kill -9 loops,
+ * Raft's Figure 8: `leaderPct: 100` crashes whoever leads right after it accepted entries).
+ */
+const nemesis = z.strictObject({
+  /** When the nemesis starts and stops, ms from the start of the run; `stopMs` defaults to durationMs. */
+  startMs: z.number().min(0).max(MAX_RUN_MS).default(0),
+  stopMs: z.number().positive().max(MAX_RUN_MS).optional(),
+  meanIntervalMs: z.number().min(10).max(600_000),
+  /** The nemesis stops after this many fault actions (a crash with its restart is one action). */
+  maxActions: z.number().int().positive().max(100_000).optional(),
+  weights: z.strictObject({
+    crash: z.number().min(0), pause: z.number().min(0), partition: z.number().min(0), 'one-way': z.number().min(0),
+    link: z.number().min(0), clock: z.number().min(0), 'slow-disk': z.number().min(0),
+  }).partial().refine((weights) => Object.values(weights).some((weight) => weight > 0), 'at least one weight must be positive'),
+  /** Share of crash and pause victims chosen to be the node that leads (or is primary) at that moment. */
+  leaderPct: z.number().min(0).max(100).default(50),
+  /** Nodes down (crashed or paused) at once, at most; defaults to a minority, ⌊(n − 1) / 2⌋. */
+  maxDown: z.number().int().min(0).max(15).optional(),
+  downMs: range.default([500, 2_000]),
+  pauseMs: range.default([500, 2_000]),
+  partitionMs: range.default([500, 3_000]),
+  linkMs: range.default([500, 3_000]),
+  linkLossPctMax: z.number().min(0).max(100).default(30),
+  clockSkewMaxMs: z.number().min(0).max(3_600_000).default(2_000),
+  clockDriftPpmMax: z.number().min(0).max(100_000).default(5_000),
+  slowDiskMsMax: z.number().min(0).max(10_000).default(100),
+});
+
+/**
+ * Faults on every directed link from the start of the run (an unreliable network); the
+ * schedule and the nemesis can still change single links. Real runs apply them as `link`
+ * faults by 'scenario'; the simulator folds them into its network model.
+ */
+const network = z.strictObject({
+  lossPct: z.number().min(0).max(100).default(0),
+  duplicatePct: z.number().min(0).max(100).default(0),
+  reorderPct: z.number().min(0).max(100).default(0),
+  delayMs: z.number().min(0).max(60_000).default(0),
+  jitterMs: z.number().min(0).max(60_000).default(0),
+});
+
 const phi = z.strictObject({
   threshold: z.number().positive(),
   maxSampleSize: z.number().int().min(2).max(10_000),
@@ -70,6 +117,43 @@ const check = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('convergence'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
   /** Raft's safety properties hold in the trace: one leader per term, no two entries applied at one index, leader completeness (src-main/checkers/raft-invariants.ts). */
   z.strictObject({ kind: z.literal('raft-invariants'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /**
+   * Counts trace events in a window and passes when the count is within [min, max]: state
+   * notes named `name` (e.g. 'elected', 'commit', 'log-truncated', 'snapshot-installed'), or
+   * messages sent (`what: 'send'`, of type `name` if given: a message budget). `nodes`
+   * limits whose events count; the window is lab time, ms from the start of the run.
+   */
+  z.strictObject({
+    kind: z.literal('events'),
+    expect: z.enum(['pass', 'fail', 'either']).default('pass'),
+    /** What the count shows, for the report ("no commit while the leader has no majority"). */
+    label: z.string().min(1).max(200).optional(),
+    what: z.enum(['note', 'send']),
+    name: z.string().min(1).max(100).optional(),
+    nodes: z.array(nodeId).min(1).optional(),
+    fromMs: z.number().min(0).max(MAX_RUN_MS).default(0),
+    toMs: z.number().min(0).max(MAX_RUN_MS).optional(),
+    min: z.number().int().min(0).default(0),
+    max: z.number().int().min(0).optional(),
+  }),
+  /**
+   * How many of `nodes` (default: all) believe they lead at lab time `atMs`, from their last
+   * role note before it (a crashed or stopped node leads nothing); passes when that is `count`.
+   */
+  z.strictObject({
+    kind: z.literal('leaders'),
+    expect: z.enum(['pass', 'fail', 'either']).default('pass'),
+    label: z.string().min(1).max(200).optional(),
+    atMs: z.number().min(0).max(MAX_RUN_MS),
+    nodes: z.array(nodeId).min(1).optional(),
+    count: z.number().int().min(0).max(15),
+  }),
+  /** At the end, no running node keeps more than `maxEntries` log entries past its snapshot (compaction works). */
+  z.strictObject({
+    kind: z.literal('log-size'),
+    expect: z.enum(['pass', 'fail', 'either']).default('pass'),
+    maxEntries: z.number().int().min(0),
+  }),
 ]);
 
 export const scenarioSchema = z.strictObject({
@@ -102,6 +186,8 @@ export const scenarioSchema = z.strictObject({
     timeoutMs: z.number().positive().max(60_000).default(1_500),
   }).nullable().default(null),
   schedule: z.array(z.strictObject({ atMs: z.number().min(0).max(MAX_RUN_MS), fault })).max(MAX_SCHEDULE_STEPS).default([]),
+  nemesis: nemesis.nullable().default(null),
+  network: network.default({ lossPct: 0, duplicatePct: 0, reorderPct: 0, delayMs: 0, jitterMs: 0 }),
   /** How long a headless run lasts before the final checks, ms from the cluster being up. */
   durationMs: z.number().positive().max(MAX_RUN_MS).default(10_000),
   /** How long a headless run lets the cluster settle after the schedule, before reading back. */
@@ -112,6 +198,8 @@ export const scenarioSchema = z.strictObject({
 
 export type Scenario = z.infer<typeof scenarioSchema>;
 export type ScenarioCheck = Scenario['checks'][number];
+export type ScenarioNemesis = NonNullable<Scenario['nemesis']>;
+export type ScenarioNetwork = Scenario['network'];
 
 /** Validates a parsed scenario; throws an Error listing every problem with its path. */
 export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
@@ -131,7 +219,52 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
     const named = namedNodes(step.fault);
     for (const node of named) if (!nodes.has(node)) throw unknown(node, `schedule.${index}.fault`);
   });
+  scenario.checks.forEach((check, index) => {
+    const named = 'nodes' in check ? check.nodes ?? [] : [];
+    for (const node of named) if (!nodes.has(node)) throw unknown(node, `checks.${index}.nodes`);
+    if (check.kind === 'events' && check.max !== undefined && check.max < check.min) {
+      throw new Error(`${source} is not a valid scenario:\n  checks.${index}: max (${check.max}) is below min (${check.min})`);
+    }
+  });
+  const stopMs = scenario.nemesis?.stopMs;
+  if (scenario.nemesis !== null && stopMs !== undefined && stopMs <= scenario.nemesis.startMs) {
+    throw new Error(`${source} is not a valid scenario:\n  nemesis.stopMs: must be after nemesis.startMs`);
+  }
+  const faultProblem = nemesisProblem(scenario) ?? networkProblem(scenario);
+  if (faultProblem !== null) throw new Error(`${source} is not a valid scenario:\n  ${faultProblem}`);
   return scenario;
+}
+
+/** A nemesis that could never act in this cluster and run, or one that outlives the run. */
+function nemesisProblem(scenario: Scenario): string | null {
+  const nemesis = scenario.nemesis;
+  if (nemesis === null) return null;
+  const nodes = scenario.cluster.nodes;
+  const maxDown = nemesis.maxDown ?? Math.floor((nodes - 1) / 2);
+  if (maxDown > nodes) return `nemesis.maxDown: ${maxDown} is more than the ${nodes} node(s) of the cluster`;
+  if (nemesis.startMs >= scenario.durationMs) return `nemesis.startMs: ${nemesis.startMs} is not before durationMs (${scenario.durationMs}): the nemesis would never act`;
+  if (nemesis.stopMs !== undefined && nemesis.stopMs > scenario.durationMs) {
+    return `nemesis.stopMs: ${nemesis.stopMs} is after durationMs (${scenario.durationMs}): the nemesis stops (and undoes its faults) before the run settles`;
+  }
+  const possible = (action: keyof typeof nemesis.weights): boolean => {
+    if (action === 'crash' || action === 'pause') return maxDown >= 1;
+    if (action === 'partition' || action === 'one-way' || action === 'link') return nodes >= 2;
+    return true;
+  };
+  const weighted = (Object.keys(nemesis.weights) as (keyof typeof nemesis.weights)[]).filter((action) => (nemesis.weights[action] ?? 0) > 0);
+  if (!weighted.some(possible)) {
+    return `nemesis.weights: none of ${weighted.join(', ')} can happen in a cluster of ${nodes} with maxDown ${maxDown}`
+      + ' (crash and pause need maxDown ≥ 1, which a cluster of 1 or 2 does not have by default; partitions and links need 2 nodes)';
+  }
+  return null;
+}
+
+/** An unreliable network needs links: a single node has none. */
+function networkProblem(scenario: Scenario): string | null {
+  const { network } = scenario;
+  const faulty = network.lossPct > 0 || network.duplicatePct > 0 || network.reorderPct > 0 || network.delayMs > 0 || network.jitterMs > 0;
+  if (faulty && scenario.cluster.nodes < 2) return 'network: a cluster of 1 node has no links to make unreliable';
+  return null;
 }
 
 function namedNodes(fault: Scenario['schedule'][number]['fault']): string[] {

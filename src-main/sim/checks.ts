@@ -1,6 +1,7 @@
 // What a simulated run is judged by. The durability, linearizability and split-brain judgements
 // are the lab's own (src-main/checkers/, src-main/checks/run-checks.ts), fed with what the
-// simulator observed; liveness is
+// simulator observed, and so are a scenario's `events`, `leaders` and `log-size` checks
+// (src-main/checkers/trace-assertions.ts, the judge of a real run's trace); liveness is
 // the simulator's own: after the heal, the cluster must settle within the bound.
 
 import type { NodeId } from '../../src-node/contract/clock.ts';
@@ -14,6 +15,7 @@ import { checkLinearizability } from '../checkers/linearizability/check.ts';
 import { createLabKvModel } from '../checkers/linearizability/models.ts';
 import type { SimExpectations } from './config.ts';
 import type { RaftInvariantsResult } from '../checkers/raft-invariants.ts';
+import { entriesPastSnapshot, logSizeVerdict, type AssertionResult, type TraceAssertion } from '../checkers/trace-assertions.ts';
 
 /** Memory the linearizability search may use per run; past it the verdict is `unknown`. */
 export const LINEARIZABILITY_MEMORY_MAX_BYTES = 64 * 1024 * 1024;
@@ -104,6 +106,8 @@ export interface RunObservations {
   fatals: readonly { node: NodeId; atMs: number; message: string }[];
   /** Raft runs: the invariant monitor's verdict over the whole trace (null for other protocols). */
   raftInvariants?: RaftInvariantsResult | null;
+  /** The scenario's `events` and `leaders` checks, judged from the whole trace as it was recorded. */
+  traceAssertions?: ReadonlyMap<TraceAssertion, AssertionResult> | null;
   healAtMs: number | null;
   convergedAtMs: number | null;
   unsettled: string | null;
@@ -134,7 +138,28 @@ export function judgeRun(observed: RunObservations, expect: SimExpectations): Ch
     });
     checks.push(judged('suspicion', expect.suspicion.expect, suspicion.verdict, suspicion.summary, suspicion.problems));
   }
+  for (const assertion of expect.assertions ?? []) checks.push(judgeAssertion(observed, assertion));
   return checks;
+}
+
+/**
+ * A scenario's `events`, `leaders` and `log-size` checks, by the same judge as a real run's
+ * (src-main/checkers/trace-assertions.ts). log-size reads the nodes' statuses at the end,
+ * after the liveness phase: entries past the snapshot, on every node that runs.
+ */
+function judgeAssertion(observed: RunObservations, assertion: NonNullable<SimExpectations['assertions']>[number]): CheckResult {
+  if (assertion.kind === 'log-size') {
+    const sizes: Record<string, number> = {};
+    for (const node of observed.nodes) {
+      const size = node.state === 'up' ? entriesPastSnapshot(node.status?.facts) : null;
+      if (size !== null) sizes[node.id] = size;
+    }
+    const result = logSizeVerdict(sizes, assertion.maxEntries);
+    return judged('log-size', assertion.expect, result.verdict, result.summary, [result.observed]);
+  }
+  const result = observed.traceAssertions?.get(assertion);
+  if (result === undefined) return judged(assertion.kind, assertion.expect, 'unknown', 'the trace was not judged');
+  return judged(assertion.kind, assertion.expect, result.verdict, result.summary, [result.observed]);
 }
 
 function judgeLiveness(observed: RunObservations, expect: SimExpectations): CheckResult {

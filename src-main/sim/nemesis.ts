@@ -1,8 +1,10 @@
 // The random nemesis of the safety phase (Jepsen's word): at exponentially distributed
-// intervals it picks a fault by the profile's weights, applies it, and schedules its undoing
-// after a drawn duration. It never takes down more than `maxDown` nodes at once (crashed or
-// paused), and it prefers the primary as a victim half of the time: a crash of the primary
-// is where replication protocols lose writes.
+// intervals it picks a fault by the profile's or scenario's weights, applies it, and
+// schedules its undoing after a drawn duration. It never takes down more than `maxDown` nodes
+// at once (crashed or paused), and it picks the primary (or Raft leader) as a victim
+// `leaderPct` percent of the time: a crash of the primary is where replication protocols lose
+// writes. Pure: the simulator and the real lab's nemesis runner (src-main/lab/nemesis-runner.ts)
+// both call planMove, with their own view of the nodes.
 
 import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
@@ -51,7 +53,11 @@ export function planMove(random: Random, config: NemesisConfig, nodes: readonly 
     case 'pause': {
       if (down >= config.maxDown || running.length === 0) return null;
       const primary = running.find((node) => node.role === 'primary' || node.role === 'leader');
-      const victim = primary !== undefined && random.chance(50) ? primary : running[random.int(0, running.length - 1)]!;
+      // Only leaders: with none right now (an election is on), this turn passes.
+      if (config.leaderPct >= 100 && primary === undefined) return null;
+      // The draw is made only when there is a leader to prefer, as it always was: the
+      // profiles' seeds (leaderPct 50) replay the runs they gave before leaderPct existed.
+      const victim = primary !== undefined && random.chance(config.leaderPct) ? primary : running[random.int(0, running.length - 1)]!;
       if (action === 'crash') {
         return { request: { kind: 'crash', node: victim.id }, undo: { afterMs: between(random, config.downMs), request: { kind: 'restart', node: victim.id } } };
       }

@@ -20,6 +20,7 @@ import { protocolByName } from '../../src-node/protocols/registry.ts';
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { CheckResult } from '../checks/run-checks.ts';
 import { RaftInvariantMonitor } from '../checkers/raft-invariants.ts';
+import { TraceAssertionMonitor, isTraceAssertion } from '../checkers/trace-assertions.ts';
 import type { FaultSample, NodeSample, SuspicionSample } from '../lab/observations.ts';
 import type { CompletedOp } from '../workload/client.ts';
 import { judgeRun, unsettledReason, authority, type NodeEnd } from './checks.ts';
@@ -103,15 +104,29 @@ class Simulation implements NodeWorld {
   private unsettled: string | null = null;
   private probe: SimClient | null = null;
   private probeAcked = false;
+  /** The nemesis's undo requests not yet applied (a stale one, undone early at stopMs, is skipped). */
+  private readonly pendingUndos = new Set<FaultRequest>();
+  private nemesisActions = 0;
   /** Raft runs: the invariants judged from the trace as it is recorded (light traces keep no events). */
   private readonly raftMonitor: RaftInvariantMonitor | null;
+  /** A scenario's `events` and `leaders` checks, judged from the trace as it is recorded (in both trace modes). */
+  private readonly assertionMonitor: TraceAssertionMonitor | null;
   private events = 0;
 
   constructor(private readonly config: SimConfig, mode: TraceMode, definitionOverride?: ProtocolDefinition) {
     this.trace = new SimTrace(mode);
     const monitor = config.protocol.name === 'raft' ? new RaftInvariantMonitor() : null;
     this.raftMonitor = monitor;
-    if (monitor !== null) this.trace.listener = (event) => monitor.observe(event);
+    // Simulated lab time starts at 0 with the schedule: the assertions' windows need no offset.
+    const assertions = (config.expect.assertions ?? []).filter(isTraceAssertion);
+    const judge = assertions.length > 0 ? new TraceAssertionMonitor(assertions) : null;
+    this.assertionMonitor = judge;
+    if (monitor !== null || judge !== null) {
+      this.trace.listener = (event) => {
+        monitor?.observe(event);
+        judge?.observe(event);
+      };
+    }
     const root = createRandom(config.seed);
     root.fork(); // the config's own stream (config.ts draws the swarm from it)
     this.network = new SimNetwork(config.network, config.nodes, root.fork());
@@ -147,7 +162,7 @@ class Simulation implements NodeWorld {
       }
     }
     for (const step of config.schedule) this.schedule(step.atMs, { kind: 'fault', request: step.fault, by: 'scenario' });
-    if (config.nemesis !== null) this.schedule(this.nemesisDelay(), { kind: 'nemesis' });
+    if (config.nemesis !== null) this.startNemesis(config.nemesis.startMs);
     this.schedule(config.safetyMs, { kind: 'heal' });
     const endMs = config.safetyMs + config.liveness.boundMs;
     while (this.convergedAtMs === null) {
@@ -256,6 +271,8 @@ class Simulation implements NodeWorld {
       }
       case 'fault':
         if (this.phase === 'liveness' && event.by !== 'liveness') return;
+        // The nemesis's own moves apply at once; its 'fault' events are undos, unless undone already at stopMs.
+        if (event.by === 'nemesis' && !this.pendingUndos.delete(event.request)) return;
         return this.applyFault(event.request, event.by);
       case 'nemesis': return this.onNemesis();
       case 'heal': return this.startLiveness();
@@ -313,17 +330,44 @@ class Simulation implements NodeWorld {
     }
   }
 
+  /** When the nemesis stops: its stopMs, within the safety phase (whose end heals everything anyway). */
+  private nemesisStopMs(): number {
+    return Math.min(this.config.nemesis?.stopMs ?? Infinity, this.config.safetyMs);
+  }
+
+  private startNemesis(startMs: number): void {
+    const first = startMs + this.nemesisDelay();
+    const stopMs = this.nemesisStopMs();
+    if (first < stopMs) this.schedule(first, { kind: 'nemesis' });
+    // Stopping before the liveness phase: an event of its own undoes what is still pending.
+    if (stopMs < this.config.safetyMs) this.schedule(stopMs, { kind: 'nemesis' });
+  }
+
   private onNemesis(): void {
     const nemesis = this.config.nemesis;
     if (this.phase !== 'safety' || nemesis === null) return;
+    if (this.nowMs >= this.nemesisStopMs()) return this.stopNemesis();
+    if (nemesis.maxActions !== null && this.nemesisActions >= nemesis.maxActions) return;
     const glance = [...this.nodes.values()].map((node) => ({ id: node.id, state: node.state, paused: node.paused, role: this.lastSample.get(node.id)?.role ?? null }));
     const move = planMove(this.nemesisRandom, nemesis, glance);
     if (move !== null) {
+      this.nemesisActions += 1;
       this.applyFault(move.request, 'nemesis');
-      if (move.undo !== null) this.schedule(this.nowMs + move.undo.afterMs, { kind: 'fault', request: move.undo.request, by: 'nemesis' });
+      if (move.undo !== null) {
+        this.pendingUndos.add(move.undo.request);
+        this.schedule(this.nowMs + move.undo.afterMs, { kind: 'fault', request: move.undo.request, by: 'nemesis' });
+      }
     }
     const next = this.nowMs + this.nemesisDelay();
-    if (next < this.config.safetyMs) this.schedule(next, { kind: 'nemesis' });
+    const more = nemesis.maxActions === null || this.nemesisActions < nemesis.maxActions;
+    if (more && next < this.nemesisStopMs()) this.schedule(next, { kind: 'nemesis' });
+  }
+
+  /** At stopMs: every fault still pending is undone now (restart, resume, heal…), in the order it was made. */
+  private stopNemesis(): void {
+    const pending = [...this.pendingUndos];
+    this.pendingUndos.clear();
+    for (const request of pending) this.applyFault(request, 'nemesis');
   }
 
   private nemesisDelay(): number {
@@ -475,7 +519,7 @@ class Simulation implements NodeWorld {
     const workloadOps = this.operations.filter((op) => op.client !== this.probe?.id);
     const checks = judgeRun({
       nodes: this.nodeEnds(), history: this.history, keyValue: KEY_VALUE_PROTOCOLS.has(this.config.protocol.name), operations: workloadOps, nodeSamples: this.nodeSamples, suspicions: this.suspicions,
-      raftInvariants: this.raftMonitor?.result() ?? null,
+      raftInvariants: this.raftMonitor?.result() ?? null, traceAssertions: this.assertionMonitor?.results() ?? null,
       faults: this.faults, fatals: this.fatals, healAtMs: this.healAtMs, convergedAtMs: this.convergedAtMs,
       unsettled: this.unsettled, endMs: this.nowMs, boundMs: config.liveness.boundMs,
     }, config.expect);

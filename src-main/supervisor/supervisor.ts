@@ -53,6 +53,12 @@ export class Supervisor {
   private readonly persistDelays = new Map<NodeId, number>();
   private readonly labClock: ProcessClock;
   private readonly waiters = new Set<() => void>();
+  /**
+   * Where each node last listened. A node that is down keeps its address here: its peers are
+   * told it and keep retrying it, so a node restarted while a peer is down links up with that
+   * peer when it comes back (on the same port, as restarts usually do; a moved one is broadcast).
+   */
+  private readonly addresses = new Map<NodeId, string>();
   private closing = false;
 
   private constructor(private readonly options: ClusterOptions, private readonly sink: SupervisorSink) {
@@ -232,10 +238,7 @@ export class Supervisor {
   }
 
   private broadcastPeers(): void {
-    const peers = [...this.processes.values()]
-      .filter((node) => node.url !== null)
-      .map((node) => ({ id: node.id, url: node.url as string }));
-    for (const node of this.processes.values()) node.send({ t: 'peers', peers: peers.filter((peer) => peer.id !== node.id) });
+    for (const node of this.processes.values()) this.sendPeers(node);
   }
 
   private onMessage(node: NodeProcess, message: FromNode): void {
@@ -244,6 +247,7 @@ export class Supervisor {
         const moved = node.port !== 0 && node.port !== message.port;
         node.url = message.url;
         node.port = message.port;
+        this.addresses.set(node.id, message.url);
         // A node listens only once it has recovered from its stable storage.
         if (node.state === 'starting' || node.state === 'recovering') node.state = 'up';
         // A restarted node needs the peers' addresses; if it came back elsewhere, so do they.
@@ -274,9 +278,7 @@ export class Supervisor {
   }
 
   private sendPeers(node: NodeProcess): void {
-    const peers = [...this.processes.values()]
-      .filter((peer) => peer.url !== null && peer.id !== node.id)
-      .map((peer) => ({ id: peer.id, url: peer.url as string }));
+    const peers = [...this.addresses].filter(([id]) => id !== node.id).map(([id, url]) => ({ id, url }));
     node.send({ t: 'peers', peers });
   }
 

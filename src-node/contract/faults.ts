@@ -49,5 +49,5 @@ export type FaultRequest =
   | { kind: 'clock'; node: NodeId; clock: Partial<ClockFaults> }
   | { kind: 'slow-disk'; node: NodeId; persistDelayMs: number };
 
-/** Who asked for a fault: the UI (a person), a scenario's schedule, the CLI, a test. */
-export type FaultRequester = 'ui' | 'scenario' | 'cli' | 'test' | 'api';
+/** Who asked for a fault: the UI (a person), a scenario's schedule, a scenario's random nemesis, the CLI, a test. */
+export type FaultRequester = 'ui' | 'scenario' | 'nemesis' | 'cli' | 'test' | 'api';

@@ -153,7 +153,7 @@ function aggregate(rule: Rule, bindings: readonly Binding[]): Tuple[] {
     for (const term of rule.head.terms) {
       if (term.kind !== 'agg') continue;
       const column = group.values.get(term.name) ?? new Map<string, Constant>();
-      column.set(tupleKey([...binding.entries()].sort()), binding.get(term.name)!);
+      column.set(JSON.stringify([...binding.entries()].sort()), binding.get(term.name)!);
       group.values.set(term.name, column);
     }
   }
