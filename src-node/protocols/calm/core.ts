@@ -7,12 +7,12 @@
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
-import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
+import type { ClientOp } from '../../contract/envelope.ts';
 import { analyze, type CalmReport } from './analysis.ts';
 import { databaseJson, emptyTables, step, tupleKey, type Database, type Tuple } from './evaluate.ts';
 import { CALM_EXAMPLES } from './examples.ts';
 import { parseProgram, type Program } from './language.ts';
+import { Outbox, overlayParams } from '../support/outbox.ts';
 
 export interface CalmParams {
   /** A shipped example by name, or null to use `source`. */
@@ -29,11 +29,8 @@ const TABLES_KEY = 'tables';
 const TICK_TIMER = 'tick';
 
 export function parseCalmParams(raw: unknown): CalmParams {
+  const params = overlayParams<CalmParams>('calm', raw, DEFAULT_CALM_PARAMS);
   const input = (raw ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || Array.isArray(input)) throw new Error('calm: params must be an object');
-  const known = Object.keys(DEFAULT_CALM_PARAMS);
-  for (const name of Object.keys(input)) if (!known.includes(name)) throw new Error(`calm: unknown param "${name}"; known: ${known.join(', ')}`);
-  const params = { ...DEFAULT_CALM_PARAMS, ...input } as CalmParams;
   if (input['source'] !== undefined && input['example'] === undefined) params.example = null;
   if (params.example !== null && !CALM_EXAMPLES.some((example) => example.name === params.example)) {
     throw new Error(`calm: example must be one of ${CALM_EXAMPLES.map((example) => example.name).join(', ')}, got ${JSON.stringify(params.example)}`);
@@ -60,7 +57,7 @@ export class CalmCore implements ProtocolCore {
   private arrived: { channel: string; tuple: Tuple }[] = [];
   private inputs: { input: string; tuple: Tuple }[] = [];
   private steps = 0;
-  private ready: Ready = emptyReady();
+  private readonly out = new Outbox();
 
   constructor(private readonly context: CoreContext) {
     this.params = parseCalmParams(context.params);
@@ -75,7 +72,6 @@ export class CalmCore implements ProtocolCore {
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
     switch (input.kind) {
       case 'recover': this.recover(input.stable); break;
       case 'client': this.onClient(input.requestId, input.op); break;
@@ -83,7 +79,7 @@ export class CalmCore implements ProtocolCore {
       case 'timer': if (input.timer === TICK_TIMER) this.tick(); break;
       case 'suspicion': break;
     }
-    return this.ready;
+    return this.out.take();
   }
 
   status(): CoreStatus {
@@ -109,48 +105,48 @@ export class CalmCore implements ProtocolCore {
       this.tables = new Map(Object.entries(stored).map(([name, tuples]) => [name, new Map(tuples.map((tuple) => [tupleKey(tuple), tuple]))]));
       this.view = this.tables;
     }
-    this.ready.timers.push({ kind: 'set', timer: TICK_TIMER, afterMs: this.params.tickMs * this.context.random() });
+    this.out.setTimer(TICK_TIMER, this.params.tickMs * this.context.random());
   }
 
   private onClient(client: string, op: ClientOp): void {
     if (op.f === 'read' || op.f === 'get') {
       const collection = op.key ?? '';
-      if (!this.program.collections.has(collection)) return this.reply(client, { type: 'fail', error: `no collection '${collection}'` });
-      return this.reply(client, { type: 'ok', value: databaseJson(this.view, (name) => name === collection)[collection] ?? [] });
+      if (!this.program.collections.has(collection)) return this.out.reply(client, { type: 'fail', error: `no collection '${collection}'` });
+      return this.out.reply(client, { type: 'ok', value: databaseJson(this.view, (name) => name === collection)[collection] ?? [] });
     }
-    if (op.f !== 'input') return this.reply(client, { type: 'fail', error: `a calm node takes input and read, not '${op.f}'` });
+    if (op.f !== 'input') return this.out.reply(client, { type: 'fail', error: `a calm node takes input and read, not '${op.f}'` });
     const collection = this.program.collections.get(op.key ?? '');
     if (collection?.kind !== 'input') {
       const inputs = [...this.program.collections.values()].filter((candidate) => candidate.kind === 'input').map((candidate) => candidate.name);
-      return this.reply(client, { type: 'fail', error: `'${op.key ?? ''}' is not an input of this program (inputs: ${inputs.join(', ') || 'none'})` });
+      return this.out.reply(client, { type: 'fail', error: `'${op.key ?? ''}' is not an input of this program (inputs: ${inputs.join(', ') || 'none'})` });
     }
     const tuple = op.value;
     if (!Array.isArray(tuple) || tuple.length !== collection.columns.length || !tuple.every(isConstant)) {
-      return this.reply(client, { type: 'fail', error: `${collection.name} takes a tuple of ${collection.columns.length} string or number value(s) (${collection.columns.join(', ')})` });
+      return this.out.reply(client, { type: 'fail', error: `${collection.name} takes a tuple of ${collection.columns.length} string or number value(s) (${collection.columns.join(', ')})` });
     }
-    if (this.inputs.length + this.arrived.length >= PENDING_MAX) return this.reply(client, { type: 'fail', error: 'too many inputs pending; retry' });
+    if (this.inputs.length + this.arrived.length >= PENDING_MAX) return this.out.reply(client, { type: 'fail', error: 'too many inputs pending; retry' });
     this.inputs.push({ input: collection.name, tuple });
     // The input is taken: it becomes part of the next step (monotone programs never lose it).
-    this.reply(client, { type: 'ok' });
+    this.out.reply(client, { type: 'ok' });
   }
 
   private onMessage(source: NodeId, type: string, payload: unknown): void {
     const entries = (payload as { entries?: unknown } | null)?.entries;
-    if (type !== 'tuples' || !Array.isArray(entries) || entries.length > PENDING_MAX) return this.note('malformed-message', { source, type });
+    if (type !== 'tuples' || !Array.isArray(entries) || entries.length > PENDING_MAX) return this.out.note('malformed-message', { source, type });
     const accepted: { channel: string; tuple: Tuple }[] = [];
     for (const entry of entries) {
       const { channel, tuple } = (entry ?? {}) as { channel?: unknown; tuple?: unknown };
       const collection = typeof channel === 'string' ? this.program.collections.get(channel) : undefined;
       const ok = collection?.kind === 'channel' && Array.isArray(tuple) && tuple.length === collection.columns.length && tuple.every(isConstant) && tuple[0] === this.context.self;
-      if (!ok) return this.note('malformed-message', { source, type });
+      if (!ok) return this.out.note('malformed-message', { source, type });
       accepted.push({ channel: channel as string, tuple: tuple as Tuple });
     }
-    if (this.inputs.length + this.arrived.length + accepted.length > PENDING_MAX) return this.note('overloaded', { source, dropped: accepted.length });
+    if (this.inputs.length + this.arrived.length + accepted.length > PENDING_MAX) return this.out.note('overloaded', { source, dropped: accepted.length });
     this.arrived.push(...accepted);
   }
 
   private tick(): void {
-    this.ready.timers.push({ kind: 'set', timer: TICK_TIMER, afterMs: this.params.tickMs });
+    this.out.setTimer(TICK_TIMER, this.params.tickMs);
     // Quiet steps change nothing (no inputs, no arrivals: the same fixpoint) and are skipped.
     if (this.arrived.length === 0 && this.inputs.length === 0 && this.steps > 0) return;
     const before = JSON.stringify(databaseJson(this.tables));
@@ -159,7 +155,7 @@ export class CalmCore implements ProtocolCore {
       out = step(this.program, { tables: this.tables, arrived: this.arrived, inputs: this.inputs, self: this.context.self, nodes: this.nodes });
     } catch (error) {
       // A program that outgrows the lab's bounds stops here, visibly, with its state intact.
-      this.note('step-failed', { error: (error as Error).message });
+      this.out.note('step-failed', { error: (error as Error).message });
       this.arrived = [];
       this.inputs = [];
       return;
@@ -170,24 +166,18 @@ export class CalmCore implements ProtocolCore {
     this.tables = out.tables;
     this.view = out.view;
     const after = databaseJson(this.tables);
-    if (JSON.stringify(after) !== before) this.ready.persist.push({ key: TABLES_KEY, value: after });
+    if (JSON.stringify(after) !== before) this.out.persist(TABLES_KEY, after);
     const byTarget = new Map<NodeId, { channel: string; tuple: Tuple }[]>();
     for (const send of out.sends) byTarget.set(send.target, [...(byTarget.get(send.target) ?? []), { channel: send.channel, tuple: send.tuple }]);
     for (const [target, entries] of byTarget) {
       // A tuple for this node arrives at its next step; the others cross the (disorderly) network.
       if (target === this.context.self) this.arrived.push(...entries);
-      else this.ready.messages.push({ target, type: 'tuples', payload: { entries } });
+      else this.out.send(target, 'tuples', { entries });
     }
-    if (out.deleted.length > 0) this.note('deleted', { tuples: out.deleted.slice(0, 20) });
+    if (out.deleted.length > 0) this.out.note('deleted', { tuples: out.deleted.slice(0, 20) });
   }
 
-  private reply(requestId: string, result: ClientResult): void {
-    this.ready.replies.push({ requestId, result });
-  }
 
-  private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
-  }
 }
 
 export const CALM: ProtocolDefinition = Object.freeze({

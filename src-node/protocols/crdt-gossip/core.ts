@@ -14,10 +14,10 @@
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
 import type { ClientOp } from '../../contract/envelope.ts';
 import { hashString } from '../hash/hash-string.ts';
 import { crdtByName, stateKey, type AnyCrdt, CRDT_TYPES } from '../crdt/index.ts';
+import { Outbox, overlayParams } from '../support/outbox.ts';
 
 export type GossipMode = 'push' | 'pull' | 'push-pull';
 
@@ -38,11 +38,7 @@ const STATE_PREFIX = 's:';
 const GOSSIP_TIMER = 'gossip';
 
 export function parseCrdtGossipParams(raw: unknown): CrdtGossipParams {
-  const input = (raw ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || Array.isArray(input)) throw new Error('crdt-gossip: params must be an object');
-  const known = Object.keys(DEFAULT_CRDT_GOSSIP_PARAMS);
-  for (const name of Object.keys(input)) if (!known.includes(name)) throw new Error(`crdt-gossip: unknown param "${name}"; known: ${known.join(', ')}`);
-  const params = { ...DEFAULT_CRDT_GOSSIP_PARAMS, ...input } as CrdtGossipParams;
+  const params = overlayParams<CrdtGossipParams>('crdt-gossip', raw, DEFAULT_CRDT_GOSSIP_PARAMS);
   if (!CRDT_TYPES.has(params.type)) throw new Error(`crdt-gossip: type must be one of ${[...CRDT_TYPES.keys()].join(', ')}, got ${JSON.stringify(params.type)}`);
   if (!['push', 'pull', 'push-pull'].includes(params.mode)) throw new Error(`crdt-gossip: mode must be push, pull or push-pull, got ${JSON.stringify(params.mode)}`);
   if (!Number.isInteger(params.fanout) || params.fanout < 1 || params.fanout > CRDT_GOSSIP_LIMITS.fanoutMax) throw new Error(`crdt-gossip: fanout must be an integer in [1, ${CRDT_GOSSIP_LIMITS.fanoutMax}]`);
@@ -57,7 +53,7 @@ export class CrdtGossipCore implements ProtocolCore {
   private readonly params: CrdtGossipParams;
   private readonly crdt: AnyCrdt;
   private readonly states = new Map<string, unknown>();
-  private ready: Ready = emptyReady();
+  private readonly out = new Outbox();
   private nowMs = 0;
   private merges = 0;
 
@@ -67,7 +63,6 @@ export class CrdtGossipCore implements ProtocolCore {
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
     this.nowMs = input.nowMs;
     switch (input.kind) {
       case 'recover': this.recover(input.stable); break;
@@ -76,7 +71,7 @@ export class CrdtGossipCore implements ProtocolCore {
       case 'message': this.onMessage(input.source, input.type, input.payload); break;
       case 'suspicion': break;
     }
-    return this.ready;
+    return this.out.take();
   }
 
   status(): CoreStatus {
@@ -108,24 +103,24 @@ export class CrdtGossipCore implements ProtocolCore {
   private onClient(requestId: string, op: ClientOp): void {
     const key = op.key;
     if (typeof key !== 'string' || key.length === 0 || key.length > CRDT_GOSSIP_LIMITS.keyLengthMax) {
-      return this.reply(requestId, { type: 'fail', error: `a key is a string of 1–${CRDT_GOSSIP_LIMITS.keyLengthMax} characters` });
+      return this.out.reply(requestId, { type: 'fail', error: `a key is a string of 1–${CRDT_GOSSIP_LIMITS.keyLengthMax} characters` });
     }
-    if (op.f === 'read' || op.f === 'get') return this.reply(requestId, { type: 'ok', value: this.crdt.value(this.stateOf(key)) });
-    if (op.f !== 'update') return this.reply(requestId, { type: 'fail', error: `crdt-gossip serves read and update, not '${op.f}'` });
-    if (!this.states.has(key) && this.states.size >= CRDT_GOSSIP_LIMITS.keysMax) return this.reply(requestId, { type: 'fail', error: 'too many keys' });
+    if (op.f === 'read' || op.f === 'get') return this.out.reply(requestId, { type: 'ok', value: this.crdt.value(this.stateOf(key)) });
+    if (op.f !== 'update') return this.out.reply(requestId, { type: 'fail', error: `crdt-gossip serves read and update, not '${op.f}'` });
+    if (!this.states.has(key) && this.states.size >= CRDT_GOSSIP_LIMITS.keysMax) return this.out.reply(requestId, { type: 'fail', error: 'too many keys' });
     const update = this.crdt.parseUpdate(op.value);
-    if (!update.ok) return this.reply(requestId, { type: 'fail', error: update.error });
+    if (!update.ok) return this.out.reply(requestId, { type: 'fail', error: update.error });
     const next = this.crdt.update(this.stateOf(key), update.value, { replica: this.context.self, timestampMs: this.nowMs });
-    if (!next.ok) return this.reply(requestId, { type: 'fail', error: next.error });
+    if (!next.ok) return this.out.reply(requestId, { type: 'fail', error: next.error });
     this.setState(key, next.value);
-    this.reply(requestId, { type: 'ok', value: this.crdt.value(next.value) });
+    this.out.reply(requestId, { type: 'ok', value: this.crdt.value(next.value) });
   }
 
   private gossip(): void {
     this.setGossipTimer(this.params.intervalMs);
     for (const peer of this.pickPeers()) {
-      if (this.params.mode === 'pull') this.send(peer, 'digest', { digests: [...this.states].map(([key, state]) => [key, digestOf(state)]) });
-      else this.send(peer, 'state', { entries: [...this.states], reply: this.params.mode === 'push-pull' });
+      if (this.params.mode === 'pull') this.out.send(peer, 'digest', { digests: [...this.states].map(([key, state]) => [key, digestOf(state)]) });
+      else this.out.send(peer, 'state', { entries: [...this.states], reply: this.params.mode === 'push-pull' });
     }
   }
 
@@ -144,17 +139,17 @@ export class CrdtGossipCore implements ProtocolCore {
       if (body.reply === true) {
         // Push-pull: answer with what the sender lacks — our states of keys it did not send, or sent behind ours.
         const behind = [...this.states].filter(([key, state]) => !received.has(key) || stateKey(received.get(key)) !== stateKey(state));
-        if (behind.length > 0) this.send(source, 'state', { entries: behind, reply: false });
+        if (behind.length > 0) this.out.send(source, 'state', { entries: behind, reply: false });
       }
       return;
     }
     if (type === 'digest' && Array.isArray(body?.digests) && body.digests.length <= CRDT_GOSSIP_LIMITS.entriesPerMessageMax) {
       const theirs = new Map<string, unknown>(body.digests.filter((entry): entry is [string, number] => Array.isArray(entry) && typeof entry[0] === 'string'));
       const differing = [...this.states].filter(([key, state]) => theirs.get(key) !== digestOf(state));
-      if (differing.length > 0) this.send(source, 'state', { entries: differing, reply: false });
+      if (differing.length > 0) this.out.send(source, 'state', { entries: differing, reply: false });
       return;
     }
-    this.note('malformed-message', { source, type });
+    this.out.note('malformed-message', { source, type });
   }
 
   /** Merges incoming states; returns them parsed by key, or null (and a note) if any is malformed. */
@@ -162,12 +157,12 @@ export class CrdtGossipCore implements ProtocolCore {
     const parsed = new Map<string, unknown>();
     for (const entry of entries) {
       if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || entry[0].length === 0 || entry[0].length > CRDT_GOSSIP_LIMITS.keyLengthMax) {
-        this.note('malformed-message', { source, type: 'state' });
+        this.out.note('malformed-message', { source, type: 'state' });
         return null;
       }
       const state = this.crdt.parseState(entry[1]);
       if (!state.ok) {
-        this.note('malformed-message', { source, type: 'state', error: state.error });
+        this.out.note('malformed-message', { source, type: 'state', error: state.error });
         return null;
       }
       parsed.set(entry[0], state.value);
@@ -184,31 +179,22 @@ export class CrdtGossipCore implements ProtocolCore {
     }
     if (changed.length > 0) {
       this.merges += 1;
-      this.note('merged', { from: source, keys: changed });
+      this.out.note('merged', { from: source, keys: changed });
     }
     return parsed;
   }
 
   private setState(key: string, state: unknown): void {
     this.states.set(key, state);
-    this.ready.persist.push({ key: STATE_PREFIX + key, value: state });
+    this.out.persist(STATE_PREFIX + key, state);
   }
 
   private setGossipTimer(afterMs: number): void {
-    this.ready.timers.push({ kind: 'set', timer: GOSSIP_TIMER, afterMs });
+    this.out.setTimer(GOSSIP_TIMER, afterMs);
   }
 
-  private send(target: NodeId, type: string, payload: unknown): void {
-    this.ready.messages.push({ target, type, payload });
-  }
 
-  private reply(requestId: string, result: Ready['replies'][number]['result']): void {
-    this.ready.replies.push({ requestId, result });
-  }
 
-  private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
-  }
 }
 
 export const CRDT_GOSSIP: ProtocolDefinition = Object.freeze({

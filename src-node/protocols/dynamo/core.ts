@@ -14,13 +14,13 @@
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
 import type { ClientOp } from '../../contract/envelope.ts';
 import { buildMerkleTree, type MerkleTree } from './merkle.ts';
 import { parseMessage, MESSAGE_ENTRIES_MAX, type DynamoMessage, type Gossip, type MerkleLevel, type MerkleSync } from './messages.ts';
 import { DYNAMO_LIMITS, parseDynamoParams, type DynamoParams } from './params.ts';
 import { createRing, preferenceList, sloppyPreferenceList, type Ring } from './ring.ts';
 import { checkContext, emptyContext, joinContext, pruneContext, reconcile, versionsDigest, type Context, type Version } from './versions.ts';
+import { Outbox } from '../support/outbox.ts';
 
 const KEY = {
   versions: (key: string): string => `v:${key}`,
@@ -75,7 +75,7 @@ export class DynamoCore implements ProtocolCore {
   private requestCount = 0;
   private nowMs = 0;
   private recovered = false;
-  private ready: Ready = emptyReady();
+  private readonly out = new Outbox();
   /** Counters for the status: what the repair mechanisms did on this node since it started. */
   private readonly counts = { readRepairs: 0, handedOff: 0, hintsStored: 0, antiEntropyKeys: 0, prunedContexts: 0 };
 
@@ -85,14 +85,13 @@ export class DynamoCore implements ProtocolCore {
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
     this.nowMs = input.nowMs;
     if (input.kind === 'recover') this.recover(input.stable);
     else if (input.kind === 'message') this.onMessage(input.source, input.type, input.payload);
     else if (input.kind === 'timer') this.onTimer(input.timer);
     else if (input.kind === 'client') this.onClient(input.requestId, input.op);
     // Suspicion from the host's detector is not used: membership liveness is gossip's job here.
-    return this.ready;
+    return this.out.take();
   }
 
   status(): CoreStatus {
@@ -137,36 +136,36 @@ export class DynamoCore implements ProtocolCore {
     }
     // A new incarnation outranks every heartbeat of the previous life in others' tables.
     this.incarnation = ((stable.get(KEY.incarnation) as number | undefined) ?? 0) + 1;
-    this.persist(KEY.incarnation, this.incarnation);
+    this.out.persist(KEY.incarnation, this.incarnation);
     for (const node of this.ring.nodes) this.heartbeats.set(node, { incarnation: node === this.context.self ? this.incarnation : 0, beat: 0, advancedAtMs: this.nowMs });
-    this.setTimer(TIMER.gossip, this.params.gossipIntervalMs * this.context.random());
-    this.setTimer(TIMER.handoff, this.params.handoffIntervalMs);
-    if (this.params.antiEntropyIntervalMs > 0) this.setTimer(TIMER.antiEntropy, this.params.antiEntropyIntervalMs * (0.5 + this.context.random()));
-    this.note('recovered', { keys: this.store.size, hints: [...this.hints.values()].reduce((sum, keys) => sum + keys.size, 0), incarnation: this.incarnation });
+    this.out.setTimer(TIMER.gossip, this.params.gossipIntervalMs * this.context.random());
+    this.out.setTimer(TIMER.handoff, this.params.handoffIntervalMs);
+    if (this.params.antiEntropyIntervalMs > 0) this.out.setTimer(TIMER.antiEntropy, this.params.antiEntropyIntervalMs * (0.5 + this.context.random()));
+    this.out.note('recovered', { keys: this.store.size, hints: [...this.hints.values()].reduce((sum, keys) => sum + keys.size, 0), incarnation: this.incarnation });
   }
 
   // ---- clients -----------------------------------------------------------------------------
 
   private onClient(client: string, op: ClientOp): void {
     const key = op.key;
-    if (typeof key !== 'string' || key.length === 0 || key.length > KEY_LENGTH_MAX) return this.reply(client, { type: 'fail', error: `a key is a string of 1–${KEY_LENGTH_MAX} characters` });
-    if (op.f !== 'get' && op.f !== 'put') return this.reply(client, { type: 'fail', error: `dynamo serves get and put, not '${op.f}'` });
-    if (this.pending.size >= DYNAMO_LIMITS.pendingRequestsMax) return this.reply(client, { type: 'fail', error: 'too many requests in flight; retry' });
+    if (typeof key !== 'string' || key.length === 0 || key.length > KEY_LENGTH_MAX) return this.out.reply(client, { type: 'fail', error: `a key is a string of 1–${KEY_LENGTH_MAX} characters` });
+    if (op.f !== 'get' && op.f !== 'put') return this.out.reply(client, { type: 'fail', error: `dynamo serves get and put, not '${op.f}'` });
+    if (this.pending.size >= DYNAMO_LIMITS.pendingRequestsMax) return this.out.reply(client, { type: 'fail', error: 'too many requests in flight; retry' });
     const quorum = this.quorumOf(op);
-    if (typeof quorum === 'string') return this.reply(client, { type: 'fail', error: quorum });
+    if (typeof quorum === 'string') return this.out.reply(client, { type: 'fail', error: quorum });
     const targets = this.targetsFor(key);
     const needed = op.f === 'get' ? quorum.r : quorum.w;
     if (targets.length < needed) {
-      return this.reply(client, { type: 'fail', error: `only ${targets.length} of the ${this.params.n} replicas of '${key}' are reachable; ${op.f === 'get' ? 'R' : 'W'} = ${needed}` });
+      return this.out.reply(client, { type: 'fail', error: `only ${targets.length} of the ${this.params.n} replicas of '${key}' are reachable; ${op.f === 'get' ? 'R' : 'W'} = ${needed}` });
     }
     if (op.f === 'get') return this.startRead(client, key, quorum.r, targets);
     // The coordinator of a write is a replica of the key: it numbers the key's versions.
     if (!targets.some((target) => target.node === this.context.self)) {
-      return this.reply(client, { type: 'fail', error: `${this.context.self} does not replicate '${key}'`, redirect: targets[0]!.node });
+      return this.out.reply(client, { type: 'fail', error: `${this.context.self} does not replicate '${key}'`, redirect: targets[0]!.node });
     }
     const context = op.context === undefined ? emptyContext() : op.context;
     const malformed = checkContext(context);
-    if (malformed !== null) return this.reply(client, { type: 'fail', error: `bad context: ${malformed}` });
+    if (malformed !== null) return this.out.reply(client, { type: 'fail', error: `bad context: ${malformed}` });
     this.startWrite(client, key, op.value ?? null, context as Context, quorum.w, targets);
   }
 
@@ -191,10 +190,10 @@ export class DynamoCore implements ProtocolCore {
     const request = this.newRequest();
     const pending: PendingRead = { kind: 'read', client, key, r, targets: asked, replies: new Map(), merged: null };
     this.pending.set(request, pending);
-    this.setTimer(REQUEST_TIMER_PREFIX + request, this.params.requestTimeoutMs);
+    this.out.setTimer(REQUEST_TIMER_PREFIX + request, this.params.requestTimeoutMs);
     for (const node of asked) {
       if (node === this.context.self) this.onReadReply(request, node, this.localVersions(key));
-      else this.send(node, 'read', { request, key });
+      else this.out.send(node, 'read', { request, key });
     }
   }
 
@@ -208,28 +207,28 @@ export class DynamoCore implements ProtocolCore {
       const pruned = pruneContext(context, this.params.contextMaxNodes);
       if (pruned.pruned > 0) {
         this.counts.prunedContexts += 1;
-        this.note('context-pruned', { key, dropped: pruned.pruned });
+        this.out.note('context-pruned', { key, dropped: pruned.pruned });
       }
       clientContext = pruned.context;
     }
     const version: Version = { value, dot: { node: self, counter: seen + 1 }, context: clientContext, stamp: { ms: this.nowMs, node: self } };
     this.minted.set(key, seen + 1);
-    this.persist(KEY.minted(key), seen + 1);
+    this.out.persist(KEY.minted(key), seen + 1);
     this.storeVersions(key, [version]);
     const others = targets.filter((target) => target.node !== self);
     const chosen = this.params.fanout === 'all' ? others : others.slice(0, Math.max(0, w - 1));
     const request = this.newRequest();
     const pending: PendingWrite = { kind: 'write', client, key, w, targets: [self, ...chosen.map((target) => target.node)], acks: new Set([self]), answered: false };
     this.pending.set(request, pending);
-    this.setTimer(REQUEST_TIMER_PREFIX + request, this.params.requestTimeoutMs);
-    for (const target of chosen) this.send(target.node, 'write', { request, key, versions: [version], hintFor: target.hintFor });
+    this.out.setTimer(REQUEST_TIMER_PREFIX + request, this.params.requestTimeoutMs);
+    for (const target of chosen) this.out.send(target.node, 'write', { request, key, versions: [version], hintFor: target.hintFor });
     this.checkWriteDone(request, pending);
   }
 
   private checkWriteDone(request: string, pending: PendingWrite): void {
     if (!pending.answered && pending.acks.size >= pending.w) {
       pending.answered = true;
-      this.reply(pending.client, { type: 'ok' });
+      this.out.reply(pending.client, { type: 'ok' });
     }
     if (pending.acks.size >= pending.targets.length) this.finish(request);
   }
@@ -250,19 +249,19 @@ export class DynamoCore implements ProtocolCore {
 
   private answerRead(pending: PendingRead): void {
     const versions = pending.merged!;
-    if (versions.length === 0) return this.reply(pending.client, { type: 'ok', value: null, siblings: [], context: emptyContext() });
+    if (versions.length === 0) return this.out.reply(pending.client, { type: 'ok', value: null, siblings: [], context: emptyContext() });
     // The value a client that ignores siblings would see: the latest by its coordinator's clock.
     const latest = versions.reduce((best, version) => (version.stamp.ms > best.stamp.ms || (version.stamp.ms === best.stamp.ms && version.stamp.node > best.stamp.node) ? version : best));
-    this.reply(pending.client, { type: 'ok', value: latest.value, siblings: versions.map((version) => version.value), context: joinContext(versions) });
+    this.out.reply(pending.client, { type: 'ok', value: latest.value, siblings: versions.map((version) => version.value), context: joinContext(versions) });
   }
 
   /** Read repair: a replica that answered with less than the reconciled versions gets them. */
   private repairIfStale(pending: PendingRead, replica: NodeId, own: Version[]): void {
     if (!this.params.readRepair || versionsDigest(own) === versionsDigest(pending.merged!)) return;
     this.counts.readRepairs += 1;
-    this.note('read-repair', { key: pending.key, replica, had: versionsDigest(own), now: versionsDigest(pending.merged!) });
+    this.out.note('read-repair', { key: pending.key, replica, had: versionsDigest(own), now: versionsDigest(pending.merged!) });
     if (replica === this.context.self) this.storeVersions(pending.key, pending.merged!);
-    else this.send(replica, 'repair', { key: pending.key, versions: pending.merged! });
+    else this.out.send(replica, 'repair', { key: pending.key, versions: pending.merged! });
   }
 
   private onRequestTimeout(request: string): void {
@@ -270,35 +269,35 @@ export class DynamoCore implements ProtocolCore {
     if (pending === undefined) return;
     this.pending.delete(request);
     if (pending.kind === 'read' && pending.merged === null) {
-      this.reply(pending.client, { type: 'fail', error: `timeout: ${pending.replies.size} of R = ${pending.r} replies` });
+      this.out.reply(pending.client, { type: 'fail', error: `timeout: ${pending.replies.size} of R = ${pending.r} replies` });
     } else if (pending.kind === 'write' && !pending.answered) {
       // Some replicas may hold the write: the outcome is unknown, not failed.
-      this.reply(pending.client, { type: 'info', error: `timeout: ${pending.acks.size} of W = ${pending.w} acknowledgements` });
+      this.out.reply(pending.client, { type: 'info', error: `timeout: ${pending.acks.size} of W = ${pending.w} acknowledgements` });
     }
   }
 
   private finish(request: string): void {
     this.pending.delete(request);
-    this.cancelTimer(REQUEST_TIMER_PREFIX + request);
+    this.out.cancelTimer(REQUEST_TIMER_PREFIX + request);
   }
 
   // ---- replicas ----------------------------------------------------------------------------
 
   private onMessage(source: NodeId, type: string, payload: unknown): void {
     const message = parseMessage(type, payload);
-    if (message === null) return this.note('malformed-message', { source, type });
+    if (message === null) return this.out.note('malformed-message', { source, type });
     this.dispatch(source, message);
   }
 
   private dispatch(source: NodeId, message: DynamoMessage): void {
     switch (message.type) {
-      case 'read': return this.send(source, 'read-reply', { request: message.payload.request, key: message.payload.key, versions: this.localVersions(message.payload.key) });
+      case 'read': return this.out.send(source, 'read-reply', { request: message.payload.request, key: message.payload.key, versions: this.localVersions(message.payload.key) });
       case 'read-reply': return this.onReadReply(message.payload.request, source, message.payload.versions);
       case 'write': {
         const { request, key, versions, hintFor } = message.payload;
         if (hintFor !== null && hintFor !== this.context.self) this.storeHint(hintFor, key, versions);
         else this.storeVersions(key, versions);
-        return this.send(source, 'write-ack', { request, key });
+        return this.out.send(source, 'write-ack', { request, key });
       }
       case 'write-ack': {
         const pending = this.pending.get(message.payload.request);
@@ -327,27 +326,27 @@ export class DynamoCore implements ProtocolCore {
 
   private storeVersions(key: string, incoming: readonly Version[]): void {
     const current = this.store.get(key) ?? [];
-    if (current.length === 0 && this.store.size >= DYNAMO_LIMITS.keysMax) return this.note('store-full', { key });
+    if (current.length === 0 && this.store.size >= DYNAMO_LIMITS.keysMax) return this.out.note('store-full', { key });
     const next = this.bounded(key, reconcile(this.params.conflictPolicy, current, incoming));
     if (this.params.conflictPolicy === 'lww') {
       // A version that loses here on its first arrival was never visible on this replica: LWW's silent loss, made visible.
       const isNew = (version: Version): boolean => !current.some((held) => held.dot.node === version.dot.node && held.dot.counter === version.dot.counter);
       const lost = incoming.filter((version) => isNew(version) && !next.some((kept) => kept.dot.node === version.dot.node && kept.dot.counter === version.dot.counter));
-      if (lost.length > 0) this.note('lww-discarded', { key, discarded: lost.map((version) => `${version.dot.node}:${version.dot.counter}`), kept: versionsDigest(next) });
+      if (lost.length > 0) this.out.note('lww-discarded', { key, discarded: lost.map((version) => `${version.dot.node}:${version.dot.counter}`), kept: versionsDigest(next) });
     }
     if (versionsDigest(next) === versionsDigest(current)) return;
     if (this.params.conflictPolicy !== 'lww' && next.length > 1 && next.length > current.length) {
-      this.note('siblings', { key, count: next.length, versions: versionsDigest(next) });
+      this.out.note('siblings', { key, count: next.length, versions: versionsDigest(next) });
     }
     this.store.set(key, next);
-    this.persist(KEY.versions(key), next);
+    this.out.persist(KEY.versions(key), next);
   }
 
   /** Siblings past the bound are folded into the latest (traced: a bounded store loses them visibly). */
   private bounded(key: string, versions: Version[]): Version[] {
     if (versions.length <= DYNAMO_LIMITS.siblingsMax) return versions;
     const kept = [...versions].sort((a, b) => b.stamp.ms - a.stamp.ms).slice(0, DYNAMO_LIMITS.siblingsMax);
-    this.note('siblings-truncated', { key, dropped: versions.length - kept.length });
+    this.out.note('siblings-truncated', { key, dropped: versions.length - kept.length });
     return reconcile(this.params.conflictPolicy, [], kept);
   }
 
@@ -355,9 +354,9 @@ export class DynamoCore implements ProtocolCore {
     const held = this.hintsOf(owner);
     const next = reconcile(this.params.conflictPolicy, held.get(key) ?? [], incoming);
     held.set(key, next);
-    this.persist(KEY.hint(owner, key), next);
+    this.out.persist(KEY.hint(owner, key), next);
     this.counts.hintsStored += 1;
-    this.note('hint-stored', { owner, key });
+    this.out.note('hint-stored', { owner, key });
   }
 
   private hintsOf(owner: NodeId): Map<string, Version[]> {
@@ -372,19 +371,19 @@ export class DynamoCore implements ProtocolCore {
   // ---- hinted handoff ----------------------------------------------------------------------
 
   private onHandoffTimer(): void {
-    this.setTimer(TIMER.handoff, this.params.handoffIntervalMs);
+    this.out.setTimer(TIMER.handoff, this.params.handoffIntervalMs);
     for (const [owner, keys] of this.hints) {
       if (keys.size === 0 || !this.alive(owner)) continue;
       const entries = [...keys].slice(0, MESSAGE_ENTRIES_MAX);
-      this.send(owner, 'handoff', { owner, entries });
+      this.out.send(owner, 'handoff', { owner, entries });
     }
   }
 
   private onHandoff(source: NodeId, owner: NodeId, entries: [string, Version[]][]): void {
-    if (owner !== this.context.self) return this.note('handoff-misdirected', { source, owner });
+    if (owner !== this.context.self) return this.out.note('handoff-misdirected', { source, owner });
     for (const [key, versions] of entries) this.storeVersions(key, versions);
-    this.note('handoff-received', { from: source, keys: entries.length });
-    this.send(source, 'handoff-ack', { owner, entries: entries.map(([key, versions]) => [key, versionsDigest(versions)]) });
+    this.out.note('handoff-received', { from: source, keys: entries.length });
+    this.out.send(source, 'handoff-ack', { owner, entries: entries.map(([key, versions]) => [key, versionsDigest(versions)]) });
   }
 
   private onHandoffAck(source: NodeId, entries: [string, string][]): void {
@@ -395,23 +394,23 @@ export class DynamoCore implements ProtocolCore {
       // Only what was sent and acknowledged goes; a hint that grew since stays for the next round.
       if (held.has(key) && versionsDigest(held.get(key)!) === digest) {
         held.delete(key);
-        this.persist(KEY.hint(source, key), undefined);
+        this.out.persist(KEY.hint(source, key), undefined);
         handed += 1;
       }
     }
     this.counts.handedOff += handed;
-    if (handed > 0) this.note('hints-handed-off', { owner: source, keys: handed });
+    if (handed > 0) this.out.note('hints-handed-off', { owner: source, keys: handed });
   }
 
   // ---- gossip membership ---------------------------------------------------------------------
 
   private onGossipTimer(): void {
-    this.setTimer(TIMER.gossip, this.params.gossipIntervalMs);
+    this.out.setTimer(TIMER.gossip, this.params.gossipIntervalMs);
     const own = this.heartbeats.get(this.context.self)!;
     own.beat += 1;
     own.advancedAtMs = this.nowMs;
     const peer = this.randomPeer(() => true);
-    if (peer !== null) this.send(peer, 'gossip', { heartbeats: this.heartbeatTable(), reply: false } satisfies Gossip);
+    if (peer !== null) this.out.send(peer, 'gossip', { heartbeats: this.heartbeatTable(), reply: false } satisfies Gossip);
   }
 
   private onGossip(source: NodeId, gossip: Gossip): void {
@@ -422,9 +421,9 @@ export class DynamoCore implements ProtocolCore {
       if (!newer) continue;
       const wasAlive = this.alive(node);
       this.heartbeats.set(node, { incarnation, beat, advancedAtMs: this.nowMs });
-      if (!wasAlive) this.note('member-up', { node });
+      if (!wasAlive) this.out.note('member-up', { node });
     }
-    if (!gossip.reply) this.send(source, 'gossip', { heartbeats: this.heartbeatTable(), reply: true } satisfies Gossip);
+    if (!gossip.reply) this.out.send(source, 'gossip', { heartbeats: this.heartbeatTable(), reply: true } satisfies Gossip);
   }
 
   private heartbeatTable(): Record<NodeId, [number, number]> {
@@ -440,12 +439,12 @@ export class DynamoCore implements ProtocolCore {
   // ---- Merkle anti-entropy -------------------------------------------------------------------
 
   private onAntiEntropyTimer(): void {
-    this.setTimer(TIMER.antiEntropy, this.params.antiEntropyIntervalMs);
+    this.out.setTimer(TIMER.antiEntropy, this.params.antiEntropyIntervalMs);
     const peer = this.randomPeer((node) => this.alive(node));
     if (peer === null) return;
     const tree = this.sharedTree(peer);
     const exchange = `${this.context.self}>${peer}#${this.newRequest()}`;
-    this.send(peer, 'merkle-level', { exchange, depth: tree.depth, level: 0, nodes: [[0, tree.levels[0]![0]!]] } satisfies MerkleLevel);
+    this.out.send(peer, 'merkle-level', { exchange, depth: tree.depth, level: 0, nodes: [[0, tree.levels[0]![0]!]] } satisfies MerkleLevel);
   }
 
   /** The tree over the keys both this node and `peer` replicate (by the strict preference lists). */
@@ -460,19 +459,19 @@ export class DynamoCore implements ProtocolCore {
 
   private onMerkleLevel(source: NodeId, message: MerkleLevel): void {
     const tree = this.sharedTree(source);
-    if (message.depth !== tree.depth) return this.note('merkle-depth-mismatch', { source, theirs: message.depth, ours: tree.depth });
+    if (message.depth !== tree.depth) return this.out.note('merkle-depth-mismatch', { source, theirs: message.depth, ours: tree.depth });
     const differing = message.nodes.filter(([index, hash]) => tree.levels[message.level]![index] !== hash).map(([index]) => index);
     if (differing.length === 0) {
-      if (message.level === 0) this.note('anti-entropy', { peer: source, inSync: true });
+      if (message.level === 0) this.out.note('anti-entropy', { peer: source, inSync: true });
       return;
     }
     if (message.level === tree.depth) {
       const entries = this.leafEntries(tree, differing);
-      this.note('anti-entropy', { peer: source, inSync: false, differingLeaves: differing.length, keys: entries.length });
-      return this.send(source, 'merkle-sync', { exchange: message.exchange, depth: tree.depth, leaves: differing, entries, reply: false } satisfies MerkleSync);
+      this.out.note('anti-entropy', { peer: source, inSync: false, differingLeaves: differing.length, keys: entries.length });
+      return this.out.send(source, 'merkle-sync', { exchange: message.exchange, depth: tree.depth, leaves: differing, entries, reply: false } satisfies MerkleSync);
     }
     const children: [number, number][] = differing.flatMap((index) => [2 * index, 2 * index + 1]).map((child) => [child, tree.levels[message.level + 1]![child]!]);
-    this.send(source, 'merkle-level', { exchange: message.exchange, depth: tree.depth, level: message.level + 1, nodes: children } satisfies MerkleLevel);
+    this.out.send(source, 'merkle-level', { exchange: message.exchange, depth: tree.depth, level: message.level + 1, nodes: children } satisfies MerkleLevel);
   }
 
   private onMerkleSync(source: NodeId, message: MerkleSync): void {
@@ -481,7 +480,7 @@ export class DynamoCore implements ProtocolCore {
     if (message.reply) return;
     const tree = this.sharedTree(source);
     if (tree.depth !== message.depth) return;
-    this.send(source, 'merkle-sync', { exchange: message.exchange, depth: tree.depth, leaves: message.leaves, entries: this.leafEntries(tree, message.leaves), reply: true } satisfies MerkleSync);
+    this.out.send(source, 'merkle-sync', { exchange: message.exchange, depth: tree.depth, leaves: message.leaves, entries: this.leafEntries(tree, message.leaves), reply: true } satisfies MerkleSync);
   }
 
   private leafEntries(tree: MerkleTree, leaves: readonly number[]): [string, Version[]][] {
@@ -510,27 +509,9 @@ export class DynamoCore implements ProtocolCore {
     return `${this.context.self}.${this.incarnation}.${this.requestCount}`;
   }
 
-  private send(target: NodeId, type: string, payload: unknown): void {
-    this.ready.messages.push({ target, type, payload });
-  }
 
-  private reply(requestId: string, result: Ready['replies'][number]['result']): void {
-    this.ready.replies.push({ requestId, result });
-  }
 
-  private persist(key: string, value: unknown): void {
-    this.ready.persist.push({ key, value });
-  }
 
-  private setTimer(timer: string, afterMs: number): void {
-    this.ready.timers.push({ kind: 'set', timer, afterMs });
-  }
 
-  private cancelTimer(timer: string): void {
-    this.ready.timers.push({ kind: 'cancel', timer });
-  }
 
-  private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
-  }
 }

@@ -1,6 +1,7 @@
 // Parameters of the Dynamo-style store, as a scenario gives them. Defaults follow the paper's
 // common configuration (N = 3, R = 2, W = 2) and the book's description.
 
+import { overlayParams } from '../support/outbox.ts';
 import type { ConflictPolicy } from './versions.ts';
 
 export type ReadFanout = 'all' | 'minimum';
@@ -93,11 +94,7 @@ function oneOf<T extends string>(input: Record<string, unknown>, name: keyof Dyn
 
 /** Validates a scenario's parameters and fills in defaults; throws an Error that says what is wrong. */
 export function parseDynamoParams(raw: unknown): DynamoParams {
-  if (raw === undefined || raw === null) return { ...DEFAULT_DYNAMO_PARAMS };
-  if (typeof raw !== 'object' || Array.isArray(raw)) fail('params must be an object');
-  const input = raw as Record<string, unknown>;
-  const known = Object.keys(DEFAULT_DYNAMO_PARAMS);
-  for (const name of Object.keys(input)) if (!known.includes(name)) fail(`unknown param "${name}"; known: ${known.join(', ')}`);
+  const input = overlayParams('dynamo', raw, DEFAULT_DYNAMO_PARAMS) as unknown as Record<string, unknown>;
   const limits = DYNAMO_LIMITS;
   const n = integer(input, 'n', 1, limits.replicasMax);
   const params: DynamoParams = {

@@ -19,10 +19,10 @@
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
 import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
 import { KvStateMachine, type Command } from '../raft/state-machine.ts';
 import { ballotAbove, type Ballot } from './single-decree.ts';
+import { Outbox, overlayParams } from '../support/outbox.ts';
 
 export interface MultiPaxosParams {
   heartbeatIntervalMs: number;
@@ -38,12 +38,8 @@ export const SLOTS_MAX = 1_000_000;
 const PENDING_MAX = 10_000;
 
 export function parseMultiPaxosParams(raw: unknown): MultiPaxosParams {
-  const input = (raw ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || Array.isArray(input)) throw new Error('multi-paxos: params must be an object');
-  const known = Object.keys(DEFAULT_MULTI_PAXOS_PARAMS);
-  for (const name of Object.keys(input)) if (!known.includes(name)) throw new Error(`multi-paxos: unknown param "${name}"; known: ${known.join(', ')}`);
-  const params = { ...DEFAULT_MULTI_PAXOS_PARAMS, ...input } as MultiPaxosParams;
-  for (const name of known as (keyof MultiPaxosParams)[]) {
+  const params = overlayParams<MultiPaxosParams>('multi-paxos', raw, DEFAULT_MULTI_PAXOS_PARAMS);
+  for (const name of Object.keys(DEFAULT_MULTI_PAXOS_PARAMS) as (keyof MultiPaxosParams)[]) {
     if (!Number.isInteger(params[name]) || params[name] < 1 || params[name] > 600_000) throw new Error(`multi-paxos: ${name} must be an integer in [1, 600000]`);
   }
   if (params.electionTimeoutMsMax < params.electionTimeoutMsMin) throw new Error('multi-paxos: electionTimeoutMsMax must be ≥ electionTimeoutMsMin');
@@ -83,7 +79,7 @@ export class MultiPaxosCore implements ProtocolCore {
   private readonly proposals = new Map<number, { value: SlotValue; accepts: Set<NodeId> }>();
   /** Clients waiting at this node: command id → request id. */
   private readonly waiting = new Map<string, string>();
-  private ready: Ready = emptyReady();
+  private readonly out = new Outbox();
 
   constructor(private readonly context: CoreContext) {
     this.params = parseMultiPaxosParams(context.params);
@@ -105,7 +101,6 @@ export class MultiPaxosCore implements ProtocolCore {
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
     switch (input.kind) {
       case 'recover': this.recover(input.stable); break;
       case 'client': this.onClient(input.requestId, input.op); break;
@@ -113,7 +108,7 @@ export class MultiPaxosCore implements ProtocolCore {
       case 'timer': this.onTimer(input.timer); break;
       case 'suspicion': break;
     }
-    return this.ready;
+    return this.out.take();
   }
 
   status(): CoreStatus {
@@ -137,20 +132,20 @@ export class MultiPaxosCore implements ProtocolCore {
     // Replay what is known chosen into the state machine (there are no snapshots).
     this.applyChosen();
     this.resetElectionTimer();
-    this.note('recovered', { promised: this.promised, chosen: this.firstUnchosen - 1, accepted: this.accepted.size });
+    this.out.note('recovered', { promised: this.promised, chosen: this.firstUnchosen - 1, accepted: this.accepted.size });
   }
 
   // ---- clients -----------------------------------------------------------------------------
 
   private onClient(requestId: string, op: ClientOp): void {
-    if (this.role !== 'leader') return this.reply(requestId, { type: 'fail', error: this.leader === null ? 'no leader known' : `not the leader; ${this.leader} leads`, ...(this.leader !== null && this.leader !== this.context.self ? { redirect: this.leader } : {}) });
+    if (this.role !== 'leader') return this.out.reply(requestId, { type: 'fail', error: this.leader === null ? 'no leader known' : `not the leader; ${this.leader} leads`, ...(this.leader !== null && this.leader !== this.context.self ? { redirect: this.leader } : {}) });
     const value = this.slotValueOf(requestId, op);
-    if (typeof value === 'string') return this.reply(requestId, { type: 'fail', error: value });
+    if (typeof value === 'string') return this.out.reply(requestId, { type: 'fail', error: value });
     if (value.kind === 'command') {
       const duplicate = this.machine.duplicateResult(value.command.client, value.command.seq);
-      if (duplicate !== null) return this.reply(requestId, duplicate);
+      if (duplicate !== null) return this.out.reply(requestId, duplicate);
     }
-    if (this.proposals.size >= PENDING_MAX || this.nextSlot > SLOTS_MAX) return this.reply(requestId, { type: 'fail', error: 'the leader is overloaded (or the log is full); retry' });
+    if (this.proposals.size >= PENDING_MAX || this.nextSlot > SLOTS_MAX) return this.out.reply(requestId, { type: 'fail', error: 'the leader is overloaded (or the log is full); retry' });
     this.waiting.set((value as { id: string }).id, requestId);
     this.propose(this.nextSlot, value);
     this.nextSlot += 1;
@@ -180,7 +175,7 @@ export class MultiPaxosCore implements ProtocolCore {
     this.proposals.set(slot, { value, accepts: new Set() });
     for (const node of this.all) {
       if (node === this.context.self) this.onAccept(node, this.ballot!, slot, value);
-      else this.send(node, 'accept', { ballot: this.ballot, slot, value });
+      else this.out.send(node, 'accept', { ballot: this.ballot, slot, value });
     }
   }
 
@@ -192,7 +187,7 @@ export class MultiPaxosCore implements ProtocolCore {
     if (proposal.accepts.size < this.majority) return;
     this.proposals.delete(slot);
     this.learn(slot, proposal.value);
-    for (const node of this.context.peers) this.send(node, 'chosen', { slot, value: proposal.value });
+    for (const node of this.context.peers) this.out.send(node, 'chosen', { slot, value: proposal.value });
   }
 
   // ---- acceptor ----------------------------------------------------------------------------
@@ -200,7 +195,7 @@ export class MultiPaxosCore implements ProtocolCore {
   private onPrepare(source: NodeId, ballot: Ballot, fromSlot: number): void {
     if (!ballotAbove(ballot, this.promised)) return this.answer(source, 'nack', { ballot, promised: this.promised });
     this.promised = ballot;
-    this.persist(KEY.promised, ballot);
+    this.out.persist(KEY.promised, ballot);
     if (ballot.node !== this.context.self) this.follow(ballot);
     const accepted = [...this.accepted].filter(([slot]) => slot >= fromSlot).sort(([a], [b]) => a - b);
     this.answer(source, 'promise', { ballot, accepted });
@@ -210,16 +205,16 @@ export class MultiPaxosCore implements ProtocolCore {
     if (this.promised !== null && ballotAbove(this.promised, ballot)) return this.answer(source, 'nack', { ballot, promised: this.promised });
     if (!sameBallot(this.promised, ballot)) {
       this.promised = ballot;
-      this.persist(KEY.promised, ballot);
+      this.out.persist(KEY.promised, ballot);
     }
     if (ballot.node !== this.context.self) this.follow(ballot);
     this.accepted.set(slot, { ballot, value });
-    this.persist(KEY.accepted(slot), { ballot, value });
+    this.out.persist(KEY.accepted(slot), { ballot, value });
     this.answer(source, 'accepted', { ballot, slot });
   }
 
   private answer(target: NodeId, type: 'promise' | 'nack' | 'accepted', payload: Record<string, unknown>): void {
-    if (target !== this.context.self) return this.send(target, type, payload);
+    if (target !== this.context.self) return this.out.send(target, type, payload);
     if (type === 'promise') this.onPromise(target, payload['ballot'] as Ballot, payload['accepted'] as [number, Accepted][]);
     else if (type === 'accepted') this.onAcceptedReply(target, payload['ballot'] as Ballot, payload['slot'] as number);
     else this.onNack(payload['promised'] as Ballot | null);
@@ -230,7 +225,7 @@ export class MultiPaxosCore implements ProtocolCore {
   private learn(slot: number, value: SlotValue): void {
     if (this.chosen.has(slot) || slot <= this.applied) return;
     this.chosen.set(slot, value);
-    this.persist(KEY.chosen(slot), value);
+    this.out.persist(KEY.chosen(slot), value);
     this.applyChosen();
   }
 
@@ -243,7 +238,7 @@ export class MultiPaxosCore implements ProtocolCore {
       const requestId = this.waiting.get(value.id);
       if (requestId !== undefined) {
         this.waiting.delete(value.id);
-        this.reply(requestId, result);
+        this.out.reply(requestId, result);
       }
     }
   }
@@ -252,17 +247,17 @@ export class MultiPaxosCore implements ProtocolCore {
 
   private campaign(): void {
     this.round = Math.max(this.round, this.promised?.round ?? 0) + 1;
-    this.persist(KEY.round, this.round);
+    this.out.persist(KEY.round, this.round);
     this.ballot = { round: this.round, node: this.context.self };
     this.role = 'candidate';
     this.leader = null;
     this.promises = new Map();
     this.phase1From = this.firstUnchosen;
-    this.note('prepare', { ballot: this.ballot, fromSlot: this.phase1From });
+    this.out.note('prepare', { ballot: this.ballot, fromSlot: this.phase1From });
     this.resetElectionTimer();
     for (const node of this.all) {
       if (node === this.context.self) this.onPrepare(node, this.ballot, this.phase1From);
-      else this.send(node, 'prepare', { ballot: this.ballot, fromSlot: this.phase1From });
+      else this.out.send(node, 'prepare', { ballot: this.ballot, fromSlot: this.phase1From });
     }
   }
 
@@ -296,8 +291,8 @@ export class MultiPaxosCore implements ProtocolCore {
       else refilled += 1;
       this.propose(slot, entry?.value ?? { kind: 'noop' });
     }
-    this.note('elected', { ballot: this.ballot, fromSlot: this.phase1From, reproposed: refilled, noops: gaps });
-    this.cancelTimer(TIMER.election);
+    this.out.note('elected', { ballot: this.ballot, fromSlot: this.phase1From, reproposed: refilled, noops: gaps });
+    this.out.cancelTimer(TIMER.election);
     this.heartbeat();
   }
 
@@ -320,38 +315,38 @@ export class MultiPaxosCore implements ProtocolCore {
     this.role = 'follower';
     this.ballot = null;
     this.proposals.clear();
-    this.cancelTimer(TIMER.heartbeat);
+    this.out.cancelTimer(TIMER.heartbeat);
     this.resetElectionTimer();
     // Clients waiting here may or may not see their command chosen by the next leader.
-    for (const requestId of this.waiting.values()) this.reply(requestId, { type: 'info', error: `leadership lost: ${why}` });
+    for (const requestId of this.waiting.values()) this.out.reply(requestId, { type: 'info', error: `leadership lost: ${why}` });
     this.waiting.clear();
-    this.note(wasLeader ? 'step-down' : 'campaign-lost', { why });
+    this.out.note(wasLeader ? 'step-down' : 'campaign-lost', { why });
   }
 
   private heartbeat(): void {
-    this.setTimer(TIMER.heartbeat, this.params.heartbeatIntervalMs);
-    for (const node of this.context.peers) this.send(node, 'heartbeat', { ballot: this.ballot, chosenUpTo: this.firstUnchosen - 1 });
+    this.out.setTimer(TIMER.heartbeat, this.params.heartbeatIntervalMs);
+    for (const node of this.context.peers) this.out.send(node, 'heartbeat', { ballot: this.ballot, chosenUpTo: this.firstUnchosen - 1 });
     // Accepts or their replies may have been lost: ask again whoever has not accepted yet.
     for (const [slot, proposal] of this.proposals) {
-      for (const node of this.context.peers) if (!proposal.accepts.has(node)) this.send(node, 'accept', { ballot: this.ballot, slot, value: proposal.value });
+      for (const node of this.context.peers) if (!proposal.accepts.has(node)) this.out.send(node, 'accept', { ballot: this.ballot, slot, value: proposal.value });
     }
   }
 
   private onHeartbeat(source: NodeId, ballot: Ballot, chosenUpTo: number): void {
-    if (this.promised !== null && ballotAbove(this.promised, ballot)) return this.send(source, 'nack', { ballot, promised: this.promised });
+    if (this.promised !== null && ballotAbove(this.promised, ballot)) return this.out.send(source, 'nack', { ballot, promised: this.promised });
     this.follow(ballot);
-    if (chosenUpTo >= this.firstUnchosen) this.send(source, 'catch-up', { fromSlot: this.firstUnchosen });
+    if (chosenUpTo >= this.firstUnchosen) this.out.send(source, 'catch-up', { fromSlot: this.firstUnchosen });
   }
 
   private onCatchUp(source: NodeId, fromSlot: number): void {
     const entries: [number, SlotValue][] = [];
     for (let slot = fromSlot; entries.length < this.params.catchUpBatch && this.chosen.has(slot); slot += 1) entries.push([slot, this.chosen.get(slot)!]);
-    if (entries.length > 0) this.send(source, 'chosen-batch', { entries });
+    if (entries.length > 0) this.out.send(source, 'chosen-batch', { entries });
   }
 
   private resetElectionTimer(): void {
     const { electionTimeoutMsMin: min, electionTimeoutMsMax: max } = this.params;
-    this.setTimer(TIMER.election, min + this.context.random() * (max - min));
+    this.out.setTimer(TIMER.election, min + this.context.random() * (max - min));
   }
 
   private onTimer(timer: string): void {
@@ -386,32 +381,14 @@ export class MultiPaxosCore implements ProtocolCore {
   }
 
   private malformed(source: NodeId, type: string): void {
-    this.note('malformed-message', { source, type });
+    this.out.note('malformed-message', { source, type });
   }
 
-  private send(target: NodeId, type: string, payload: unknown): void {
-    this.ready.messages.push({ target, type, payload });
-  }
 
-  private reply(requestId: string, result: ClientResult): void {
-    this.ready.replies.push({ requestId, result });
-  }
 
-  private persist(key: string, value: unknown): void {
-    this.ready.persist.push({ key, value });
-  }
 
-  private setTimer(timer: string, afterMs: number): void {
-    this.ready.timers.push({ kind: 'set', timer, afterMs });
-  }
 
-  private cancelTimer(timer: string): void {
-    this.ready.timers.push({ kind: 'cancel', timer });
-  }
 
-  private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
-  }
 }
 
 function sameBallot(a: Ballot | null, b: Ballot | null): boolean {

@@ -17,8 +17,8 @@
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
-import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
+import type { ClientOp } from '../../contract/envelope.ts';
+import { Outbox, overlayParams } from '../support/outbox.ts';
 
 /** A ballot: (round, node), ordered by round, then by node id, so two proposers never share one. */
 export interface Ballot { round: number; node: NodeId }
@@ -40,11 +40,7 @@ export interface PaxosParams {
 export const DEFAULT_PAXOS_PARAMS: Readonly<PaxosParams> = Object.freeze({ phaseTimeoutMs: 500, backoff: 'random', backoffMaxMs: 200 });
 
 export function parsePaxosParams(raw: unknown): PaxosParams {
-  const input = (raw ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || Array.isArray(input)) throw new Error('paxos: params must be an object');
-  const known = Object.keys(DEFAULT_PAXOS_PARAMS);
-  for (const name of Object.keys(input)) if (!known.includes(name)) throw new Error(`paxos: unknown param "${name}"; known: ${known.join(', ')}`);
-  const params = { ...DEFAULT_PAXOS_PARAMS, ...input } as PaxosParams;
+  const params = overlayParams<PaxosParams>('paxos', raw, DEFAULT_PAXOS_PARAMS);
   for (const name of ['phaseTimeoutMs', 'backoffMaxMs'] as const) {
     const value = params[name];
     if (!Number.isInteger(value) || value < 1 || value > 600_000) throw new Error(`paxos: ${name} must be an integer in [1, 600000], got ${JSON.stringify(value)}`);
@@ -82,7 +78,7 @@ export class PaxosCore implements ProtocolCore {
   private chosen: { value: unknown } | null = null;
   /** The value a preempted proposer will propose again when its back-off ends. */
   private pendingOwn: unknown = undefined;
-  private ready: Ready = emptyReady();
+  private readonly out = new Outbox();
 
   constructor(private readonly context: CoreContext) {
     this.params = parsePaxosParams(context.params);
@@ -97,7 +93,6 @@ export class PaxosCore implements ProtocolCore {
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
     switch (input.kind) {
       case 'recover': this.recover(input.stable); break;
       case 'client': this.onClient(input.requestId, input.op); break;
@@ -105,7 +100,7 @@ export class PaxosCore implements ProtocolCore {
       case 'timer': this.onTimer(input.timer); break;
       case 'suspicion': break;
     }
-    return this.ready;
+    return this.out.take();
   }
 
   status(): CoreStatus {
@@ -131,10 +126,10 @@ export class PaxosCore implements ProtocolCore {
   }
 
   private onClient(client: string, op: ClientOp): void {
-    if (op.f === 'read' || op.f === 'get') return this.reply(client, this.chosen === null ? { type: 'ok', value: null } : { type: 'ok', value: this.chosen.value });
-    if (op.f !== 'propose') return this.reply(client, { type: 'fail', error: `paxos serves propose and read, not '${op.f}'` });
-    if (op.value === undefined || JSON.stringify(op.value).length > VALUE_JSON_MAX) return this.reply(client, { type: 'fail', error: `a proposal carries a JSON value of at most ${VALUE_JSON_MAX} characters` });
-    if (this.chosen !== null) return this.reply(client, { type: 'ok', value: this.chosen.value });
+    if (op.f === 'read' || op.f === 'get') return this.out.reply(client, this.chosen === null ? { type: 'ok', value: null } : { type: 'ok', value: this.chosen.value });
+    if (op.f !== 'propose') return this.out.reply(client, { type: 'fail', error: `paxos serves propose and read, not '${op.f}'` });
+    if (op.value === undefined || JSON.stringify(op.value).length > VALUE_JSON_MAX) return this.out.reply(client, { type: 'fail', error: `a proposal carries a JSON value of at most ${VALUE_JSON_MAX} characters` });
+    if (this.chosen !== null) return this.out.reply(client, { type: 'ok', value: this.chosen.value });
     this.waiting.push(client);
     if (this.proposal === null) this.propose(op.value);
   }
@@ -145,13 +140,13 @@ export class PaxosCore implements ProtocolCore {
     this.highestRound += 1;
     const ballot: Ballot = { round: this.highestRound, node: this.context.self };
     // The round is on disk before the ballot is used: a restarted proposer never reuses one.
-    this.persist(KEY.round, this.highestRound);
+    this.out.persist(KEY.round, this.highestRound);
     this.proposal = { ballot, phase: 1, own, promises: new Map(), accepts: new Set(), value: own };
-    this.note('prepare', { ballot });
-    this.setTimer(TIMER.phase, this.params.phaseTimeoutMs);
+    this.out.note('prepare', { ballot });
+    this.out.setTimer(TIMER.phase, this.params.phaseTimeoutMs);
     for (const node of this.all) {
       if (node === this.context.self) this.onPrepare(node, ballot);
-      else this.send(node, 'prepare', { ballot });
+      else this.out.send(node, 'prepare', { ballot });
     }
   }
 
@@ -165,11 +160,11 @@ export class PaxosCore implements ProtocolCore {
     for (const prior of proposal.promises.values()) if (prior !== null && (highest === null || ballotAbove(prior.ballot, highest.ballot))) highest = prior;
     proposal.value = highest === null ? proposal.own : highest.value;
     proposal.phase = 2;
-    this.note('accept-request', { ballot, value: proposal.value, adopted: highest !== null });
-    this.setTimer(TIMER.phase, this.params.phaseTimeoutMs);
+    this.out.note('accept-request', { ballot, value: proposal.value, adopted: highest !== null });
+    this.out.setTimer(TIMER.phase, this.params.phaseTimeoutMs);
     for (const node of this.all) {
       if (node === this.context.self) this.onAcceptRequest(node, ballot, proposal.value);
-      else this.send(node, 'accept', { ballot, value: proposal.value });
+      else this.out.send(node, 'accept', { ballot, value: proposal.value });
     }
   }
 
@@ -183,11 +178,11 @@ export class PaxosCore implements ProtocolCore {
   private preempted(why: string): void {
     const own = this.proposal!.own;
     this.proposal = null;
-    this.cancelTimer(TIMER.phase);
-    this.note('preempted', { why });
+    this.out.cancelTimer(TIMER.phase);
+    this.out.note('preempted', { why });
     if (this.params.backoff === 'none') return this.propose(own);
     this.pendingOwn = own;
-    this.setTimer(TIMER.retry, 1 + this.context.random() * this.params.backoffMaxMs);
+    this.out.setTimer(TIMER.retry, 1 + this.context.random() * this.params.backoffMaxMs);
   }
 
   // ---- acceptor ----------------------------------------------------------------------------
@@ -198,7 +193,7 @@ export class PaxosCore implements ProtocolCore {
     }
     this.acceptor = { ...this.acceptor, promised: ballot };
     // P1a: the promise is on disk before the proposer hears it.
-    this.persist(KEY.acceptor, this.acceptor);
+    this.out.persist(KEY.acceptor, this.acceptor);
     this.answer(source, 'promise', { ballot, accepted: this.acceptor.accepted });
   }
 
@@ -207,18 +202,18 @@ export class PaxosCore implements ProtocolCore {
       return this.answer(source, 'nack', { ballot, promised: this.acceptor.promised });
     }
     this.acceptor = { promised: ballot, accepted: { ballot, value } };
-    this.persist(KEY.acceptor, this.acceptor);
-    this.note('accepted', { ballot, value });
+    this.out.persist(KEY.acceptor, this.acceptor);
+    this.out.note('accepted', { ballot, value });
     // Every learner hears of the acceptance (here: every node, ourselves included).
     for (const node of this.all) {
       if (node === this.context.self) this.onAccepted(node, ballot, value);
-      else this.send(node, 'accepted', { ballot, value });
+      else this.out.send(node, 'accepted', { ballot, value });
     }
   }
 
   /** A reply to ourselves is handled at once; to others it is a message. */
   private answer(target: NodeId, type: 'promise' | 'nack', payload: { ballot: Ballot; accepted?: AcceptorState['accepted']; promised?: Ballot | null }): void {
-    if (target !== this.context.self) return this.send(target, type, payload);
+    if (target !== this.context.self) return this.out.send(target, type, payload);
     if (type === 'promise') this.onPromise(target, payload.ballot, payload.accepted ?? null);
     else if (payload.promised) this.onNack(payload.promised);
   }
@@ -239,12 +234,12 @@ export class PaxosCore implements ProtocolCore {
 
   private learn(value: unknown, ballot: Ballot): void {
     this.chosen = { value };
-    this.persist(KEY.chosen, this.chosen);
-    this.note('learned', { value, ballot });
+    this.out.persist(KEY.chosen, this.chosen);
+    this.out.note('learned', { value, ballot });
     this.proposal = null;
-    this.cancelTimer(TIMER.phase);
-    this.cancelTimer(TIMER.retry);
-    for (const client of this.waiting.splice(0)) this.reply(client, { type: 'ok', value });
+    this.out.cancelTimer(TIMER.phase);
+    this.out.cancelTimer(TIMER.retry);
+    for (const client of this.waiting.splice(0)) this.out.reply(client, { type: 'ok', value });
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
@@ -258,47 +253,29 @@ export class PaxosCore implements ProtocolCore {
   private onMessage(source: NodeId, type: string, payload: unknown): void {
     const body = payload as Record<string, unknown> | null;
     const ballot = parseBallot(body?.['ballot']);
-    if (ballot === null) return this.note('malformed-message', { source, type });
+    if (ballot === null) return this.out.note('malformed-message', { source, type });
     switch (type) {
       case 'prepare': return this.onPrepare(source, ballot);
       case 'promise': {
         const accepted = body!['accepted'];
-        if (accepted !== null && (typeof accepted !== 'object' || parseBallot((accepted as { ballot?: unknown }).ballot) === null || !('value' in accepted))) return this.note('malformed-message', { source, type });
+        if (accepted !== null && (typeof accepted !== 'object' || parseBallot((accepted as { ballot?: unknown }).ballot) === null || !('value' in accepted))) return this.out.note('malformed-message', { source, type });
         return this.onPromise(source, ballot, accepted as AcceptorState['accepted']);
       }
       case 'nack': {
         const promised = parseBallot(body!['promised']);
         return promised === null ? undefined : this.onNack(promised);
       }
-      case 'accept': return 'value' in body! ? this.onAcceptRequest(source, ballot, body!['value']) : this.note('malformed-message', { source, type });
-      case 'accepted': return 'value' in body! ? this.onAccepted(source, ballot, body!['value']) : this.note('malformed-message', { source, type });
-      default: return this.note('malformed-message', { source, type });
+      case 'accept': return 'value' in body! ? this.onAcceptRequest(source, ballot, body!['value']) : this.out.note('malformed-message', { source, type });
+      case 'accepted': return 'value' in body! ? this.onAccepted(source, ballot, body!['value']) : this.out.note('malformed-message', { source, type });
+      default: return this.out.note('malformed-message', { source, type });
     }
   }
 
-  private send(target: NodeId, type: string, payload: unknown): void {
-    this.ready.messages.push({ target, type, payload });
-  }
 
-  private reply(requestId: string, result: ClientResult): void {
-    this.ready.replies.push({ requestId, result });
-  }
 
-  private persist(key: string, value: unknown): void {
-    this.ready.persist.push({ key, value });
-  }
 
-  private setTimer(timer: string, afterMs: number): void {
-    this.ready.timers.push({ kind: 'set', timer, afterMs });
-  }
 
-  private cancelTimer(timer: string): void {
-    this.ready.timers.push({ kind: 'cancel', timer });
-  }
 
-  private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
-  }
 }
 
 function parseBallot(raw: unknown): Ballot | null {

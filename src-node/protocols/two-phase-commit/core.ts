@@ -20,9 +20,9 @@
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
-import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
+import type { ClientOp } from '../../contract/envelope.ts';
 import { hashString } from '../hash/hash-string.ts';
+import { Outbox, overlayParams } from '../support/outbox.ts';
 
 export interface TwoPhaseCommitParams {
   coordinator: NodeId;
@@ -43,11 +43,7 @@ export const DEFAULT_TWO_PHASE_COMMIT_PARAMS: Readonly<TwoPhaseCommitParams> = O
 export const TWO_PHASE_COMMIT_LIMITS = Object.freeze({ accountsMax: 1_000, balanceMax: 1_000_000_000, intervalMsMax: 600_000, openTransactionsMax: 10_000 });
 
 export function parseTwoPhaseCommitParams(raw: unknown): TwoPhaseCommitParams {
-  const input = (raw ?? {}) as Record<string, unknown>;
-  if (typeof input !== 'object' || Array.isArray(input)) throw new Error('2pc: params must be an object');
-  const known = Object.keys(DEFAULT_TWO_PHASE_COMMIT_PARAMS);
-  for (const name of Object.keys(input)) if (!known.includes(name)) throw new Error(`2pc: unknown param "${name}"; known: ${known.join(', ')}`);
-  const params = { ...DEFAULT_TWO_PHASE_COMMIT_PARAMS, ...input } as TwoPhaseCommitParams;
+  const params = overlayParams<TwoPhaseCommitParams>('2pc', raw, DEFAULT_TWO_PHASE_COMMIT_PARAMS);
   const integer = (name: keyof TwoPhaseCommitParams, min: number, max: number): void => {
     const value = params[name];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new Error(`2pc: ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
@@ -97,7 +93,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   /** Commit decisions on disk not yet acknowledged by every participant. */
   private readonly decisions = new Map<string, { participants: NodeId[]; acks: Set<NodeId> }>();
   private counter = 0;
-  private ready: Ready = emptyReady();
+  private readonly out = new Outbox();
 
   constructor(private readonly context: CoreContext) {
     this.params = parseTwoPhaseCommitParams(context.params);
@@ -110,7 +106,6 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
     switch (input.kind) {
       case 'recover': this.recover(input.stable); break;
       case 'client': this.onClient(input.requestId, input.op); break;
@@ -118,7 +113,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       case 'timer': this.onTimer(input.timer); break;
       case 'suspicion': break;
     }
-    return this.ready;
+    return this.out.take();
   }
 
   status(): CoreStatus {
@@ -150,22 +145,22 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     for (const [tx, record] of this.transactions) {
       if (record.state !== 'prepared') continue;
       for (const account of Object.keys(record.changes)) this.locks.set(account, tx);
-      this.note('blocked', { tx, waitingOn: record.coordinator, reason: 'voted yes before the crash; the outcome is the coordinator\'s' });
+      this.out.note('blocked', { tx, waitingOn: record.coordinator, reason: 'voted yes before the crash; the outcome is the coordinator\'s' });
     }
     // A coordinator that comes back finishes what its log says: commits it decided are resent;
     // anything else it ran is aborted by presumption (participants will ask, or it tells them).
     for (const [tx, decision] of this.decisions) this.sendAll(decision.participants, 'commit', { tx });
-    this.setTimer(TIMER.retry, this.params.retryIntervalMs);
-    this.note('recovered', { role: this.isCoordinator ? 'coordinator' : 'participant', prepared: [...this.locks.values()].length, decisions: this.decisions.size });
+    this.out.setTimer(TIMER.retry, this.params.retryIntervalMs);
+    this.out.note('recovered', { role: this.isCoordinator ? 'coordinator' : 'participant', prepared: [...this.locks.values()].length, decisions: this.decisions.size });
   }
 
   private seedAccounts(): void {
     for (const account of accountNames(this.params.accounts)) {
       if (ownerOfAccount(account, this.participants) !== this.context.self) continue;
       this.balances.set(account, this.params.initialBalance);
-      this.persist(KEY.balance(account), this.params.initialBalance);
+      this.out.persist(KEY.balance(account), this.params.initialBalance);
     }
-    this.persist(KEY.seeded, true);
+    this.out.persist(KEY.seeded, true);
   }
 
   // ---- clients -----------------------------------------------------------------------------
@@ -174,16 +169,16 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     if (op.f === 'get' || op.f === 'balance') {
       const account = op.key ?? '';
       const owner = this.validAccount(account) ? ownerOfAccount(account, this.participants) : null;
-      if (owner === null) return this.reply(client, { type: 'fail', error: `no account '${account}' (accounts a1…a${this.params.accounts})` });
-      if (owner !== this.context.self) return this.reply(client, { type: 'fail', error: `${account} is held by ${owner}`, redirect: owner });
+      if (owner === null) return this.out.reply(client, { type: 'fail', error: `no account '${account}' (accounts a1…a${this.params.accounts})` });
+      if (owner !== this.context.self) return this.out.reply(client, { type: 'fail', error: `${account} is held by ${owner}`, redirect: owner });
       // The committed balance; a prepared transfer is not visible until it commits.
-      return this.reply(client, { type: 'ok', value: this.balances.get(account) ?? 0 });
+      return this.out.reply(client, { type: 'ok', value: this.balances.get(account) ?? 0 });
     }
-    if (op.f !== 'transfer') return this.reply(client, { type: 'fail', error: `2pc serves transfer and balance, not '${op.f}'` });
-    if (!this.isCoordinator) return this.reply(client, { type: 'fail', error: `${this.params.coordinator} coordinates transfers`, redirect: this.params.coordinator });
+    if (op.f !== 'transfer') return this.out.reply(client, { type: 'fail', error: `2pc serves transfer and balance, not '${op.f}'` });
+    if (!this.isCoordinator) return this.out.reply(client, { type: 'fail', error: `${this.params.coordinator} coordinates transfers`, redirect: this.params.coordinator });
     const transfer = this.parseTransfer(op.value);
-    if (typeof transfer === 'string') return this.reply(client, { type: 'fail', error: transfer });
-    if (this.running.size >= TWO_PHASE_COMMIT_LIMITS.openTransactionsMax) return this.reply(client, { type: 'fail', error: 'too many transactions in flight' });
+    if (typeof transfer === 'string') return this.out.reply(client, { type: 'fail', error: transfer });
+    if (this.running.size >= TWO_PHASE_COMMIT_LIMITS.openTransactionsMax) return this.out.reply(client, { type: 'fail', error: 'too many transactions in flight' });
     this.begin(client, transfer);
   }
 
@@ -207,7 +202,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     this.counter += 1;
     // The counter is on disk before the prepares leave: a restarted coordinator never reuses an id.
     const tx = `t${this.counter}`;
-    this.persist(KEY.counter, this.counter);
+    this.out.persist(KEY.counter, this.counter);
     const changes: Record<NodeId, Changes> = {};
     const add = (account: string, amount: number): void => {
       const owner = ownerOfAccount(account, this.participants);
@@ -217,9 +212,9 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     add(transfer.to, transfer.amount);
     const participants = Object.keys(changes).sort();
     this.running.set(tx, { client, participants, changes, votes: new Map(), decision: null, acks: new Set() });
-    for (const participant of participants) this.send(participant, 'prepare', { tx, changes: changes[participant], participants });
-    this.setTimer(TIMER.votes + tx, this.params.voteTimeoutMs);
-    this.note('prepare', { tx, participants, transfer });
+    for (const participant of participants) this.out.send(participant, 'prepare', { tx, changes: changes[participant], participants });
+    this.out.setTimer(TIMER.votes + tx, this.params.voteTimeoutMs);
+    this.out.note('prepare', { tx, participants, transfer });
   }
 
   private onVote(source: NodeId, tx: string, yes: boolean, reason: string | null): void {
@@ -232,15 +227,15 @@ export class TwoPhaseCommitCore implements ProtocolCore {
 
   private decide(tx: string, running: CoordinatorTx, decision: 'commit' | 'abort', why: string): void {
     running.decision = decision;
-    this.cancelTimer(TIMER.votes + tx);
+    this.out.cancelTimer(TIMER.votes + tx);
     if (decision === 'commit') {
       // The commit point: on disk before any participant hears it.
-      this.persist(KEY.decision(tx), { participants: running.participants });
+      this.out.persist(KEY.decision(tx), { participants: running.participants });
       this.decisions.set(tx, { participants: running.participants, acks: new Set() });
     }
-    this.note('decision', { tx, decision, why });
+    this.out.note('decision', { tx, decision, why });
     this.sendAll(running.participants, decision, { tx });
-    this.reply(running.client, decision === 'commit' ? { type: 'ok', value: tx } : { type: 'fail', error: `aborted: ${why}` });
+    this.out.reply(running.client, decision === 'commit' ? { type: 'ok', value: tx } : { type: 'fail', error: `aborted: ${why}` });
     if (decision === 'abort') this.running.delete(tx);
   }
 
@@ -252,17 +247,17 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       // Everyone applied it: the coordinator may forget (with presumed abort, no one will ask again).
       this.decisions.delete(tx);
       this.running.delete(tx);
-      this.persist(KEY.decision(tx), undefined);
-      this.note('forgotten', { tx });
+      this.out.persist(KEY.decision(tx), undefined);
+      this.out.note('forgotten', { tx });
     }
   }
 
   /** A participant asks how `tx` ended: commit if the log says so; otherwise abort — unless the vote is still open. */
   private onDecisionRequest(source: NodeId, tx: string): void {
-    if (this.decisions.has(tx)) return this.send(source, 'commit', { tx });
+    if (this.decisions.has(tx)) return this.out.send(source, 'commit', { tx });
     const running = this.running.get(tx);
     if (running !== undefined && running.decision === null) return;
-    this.send(source, 'abort', { tx });
+    this.out.send(source, 'abort', { tx });
   }
 
   // ---- participant -------------------------------------------------------------------------
@@ -271,21 +266,21 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     const known = this.transactions.get(tx);
     if (known !== undefined) {
       // A repeated prepare: repeat the vote this participant already made durable.
-      if (known.state === 'prepared') this.send(source, 'vote', { tx, yes: true, reason: null });
+      if (known.state === 'prepared') this.out.send(source, 'vote', { tx, yes: true, reason: null });
       return;
     }
     const refusal = this.refusal(tx, changes);
     if (refusal !== null) {
-      this.note('vote', { tx, yes: false, reason: refusal });
-      return this.send(source, 'vote', { tx, yes: false, reason: refusal });
+      this.out.note('vote', { tx, yes: false, reason: refusal });
+      return this.out.send(source, 'vote', { tx, yes: false, reason: refusal });
     }
     const record: ParticipantTx = { state: 'prepared', changes, coordinator: source, participants };
     this.transactions.set(tx, record);
     for (const account of Object.keys(changes)) this.locks.set(account, tx);
     // The vote is a promise: on disk before the coordinator hears it.
-    this.persist(KEY.tx(tx), record);
-    this.note('vote', { tx, yes: true });
-    this.send(source, 'vote', { tx, yes: true, reason: null });
+    this.out.persist(KEY.tx(tx), record);
+    this.out.note('vote', { tx, yes: true });
+    this.out.send(source, 'vote', { tx, yes: true, reason: null });
   }
 
   private refusal(tx: string, changes: Changes): string | null {
@@ -302,12 +297,12 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     const record = this.transactions.get(tx);
     if (record === undefined) {
       // Never voted yes (or voted no): nothing to undo. A commit we never prepared would be a bug.
-      if (outcome === 'commit') this.note('commit-unknown-tx', { tx, from: source });
-      if (outcome === 'commit') this.send(source, 'ack', { tx });
+      if (outcome === 'commit') this.out.note('commit-unknown-tx', { tx, from: source });
+      if (outcome === 'commit') this.out.send(source, 'ack', { tx });
       return;
     }
     if (record.state !== 'prepared') {
-      if (record.state === 'committed') this.send(source, 'ack', { tx });
+      if (record.state === 'committed') this.out.send(source, 'ack', { tx });
       return;
     }
     const applied: ParticipantTx = { ...record, state: outcome === 'commit' ? 'committed' : 'aborted' };
@@ -315,14 +310,14 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       for (const [account, amount] of Object.entries(record.changes)) {
         const balance = (this.balances.get(account) ?? 0) + amount;
         this.balances.set(account, balance);
-        this.persist(KEY.balance(account), balance);
+        this.out.persist(KEY.balance(account), balance);
       }
     }
     for (const account of Object.keys(record.changes)) if (this.locks.get(account) === tx) this.locks.delete(account);
     this.transactions.set(tx, applied);
-    this.persist(KEY.tx(tx), applied);
-    this.note(outcome === 'commit' ? 'committed' : 'aborted', { tx, changes: record.changes, learnedFrom: source });
-    if (outcome === 'commit' && source === record.coordinator) this.send(source, 'ack', { tx });
+    this.out.persist(KEY.tx(tx), applied);
+    this.out.note(outcome === 'commit' ? 'committed' : 'aborted', { tx, changes: record.changes, learnedFrom: source });
+    if (outcome === 'commit' && source === record.coordinator) this.out.send(source, 'ack', { tx });
   }
 
   /** Cooperative termination: another participant asks what we know of `tx`. */
@@ -333,11 +328,11 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       // record it so that a late prepare is refused.
       const aborted: ParticipantTx = { state: 'aborted', changes: {}, coordinator: this.params.coordinator, participants: [] };
       this.transactions.set(tx, aborted);
-      this.persist(KEY.tx(tx), aborted);
-      return this.send(source, 'peer-answer', { tx, outcome: 'abort' });
+      this.out.persist(KEY.tx(tx), aborted);
+      return this.out.send(source, 'peer-answer', { tx, outcome: 'abort' });
     }
-    if (record.state === 'prepared') return this.send(source, 'peer-answer', { tx, outcome: null });
-    this.send(source, 'peer-answer', { tx, outcome: record.state === 'committed' ? 'commit' : 'abort' });
+    if (record.state === 'prepared') return this.out.send(source, 'peer-answer', { tx, outcome: null });
+    this.out.send(source, 'peer-answer', { tx, outcome: record.state === 'committed' ? 'commit' : 'abort' });
   }
 
   // ---- timers and messages -----------------------------------------------------------------
@@ -353,11 +348,11 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       return;
     }
     if (timer !== TIMER.retry) return;
-    this.setTimer(TIMER.retry, this.params.retryIntervalMs);
+    this.out.setTimer(TIMER.retry, this.params.retryIntervalMs);
     for (const [tx, decision] of this.decisions) this.sendAll(decision.participants.filter((participant) => !decision.acks.has(participant)), 'commit', { tx });
     for (const [tx, record] of this.transactions) {
       if (record.state !== 'prepared') continue;
-      this.send(record.coordinator, 'decision-request', { tx });
+      this.out.send(record.coordinator, 'decision-request', { tx });
       if (this.params.cooperativeTermination) this.sendAll(record.participants.filter((participant) => participant !== this.context.self), 'peer-query', { tx });
     }
   }
@@ -365,18 +360,18 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   private onMessage(source: NodeId, type: string, payload: unknown): void {
     const body = payload as Record<string, unknown> | null;
     const tx = typeof body?.['tx'] === 'string' && body['tx'].length <= 64 ? body['tx'] : null;
-    if (tx === null) return this.note('malformed-message', { source, type });
+    if (tx === null) return this.out.note('malformed-message', { source, type });
     switch (type) {
       case 'prepare': {
         const changes = body!['changes'];
         const participants = body!['participants'];
         const ok = typeof changes === 'object' && changes !== null && !Array.isArray(changes) && Object.values(changes).every((amount) => Number.isInteger(amount))
           && Array.isArray(participants) && participants.every((participant) => typeof participant === 'string');
-        if (!ok || this.isCoordinator) return this.note('malformed-message', { source, type });
+        if (!ok || this.isCoordinator) return this.out.note('malformed-message', { source, type });
         return this.onPrepare(source, tx, changes as Changes, participants as NodeId[]);
       }
       case 'vote':
-        if (typeof body!['yes'] !== 'boolean') return this.note('malformed-message', { source, type });
+        if (typeof body!['yes'] !== 'boolean') return this.out.note('malformed-message', { source, type });
         return this.onVote(source, tx, body!['yes'], typeof body!['reason'] === 'string' ? body!['reason'] : null);
       case 'commit': return this.onOutcome(source, tx, 'commit');
       case 'abort': return this.onOutcome(source, tx, 'abort');
@@ -388,37 +383,19 @@ export class TwoPhaseCommitCore implements ProtocolCore {
         if (outcome === 'commit' || outcome === 'abort') return this.onOutcome(source, tx, outcome);
         return;
       }
-      default: return this.note('malformed-message', { source, type });
+      default: return this.out.note('malformed-message', { source, type });
     }
   }
 
   private sendAll(targets: readonly NodeId[], type: string, payload: unknown): void {
-    for (const target of targets) this.send(target, type, payload);
+    for (const target of targets) this.out.send(target, type, payload);
   }
 
-  private send(target: NodeId, type: string, payload: unknown): void {
-    this.ready.messages.push({ target, type, payload });
-  }
 
-  private reply(requestId: string, result: ClientResult): void {
-    this.ready.replies.push({ requestId, result });
-  }
 
-  private persist(key: string, value: unknown): void {
-    this.ready.persist.push({ key, value });
-  }
 
-  private setTimer(timer: string, afterMs: number): void {
-    this.ready.timers.push({ kind: 'set', timer, afterMs });
-  }
 
-  private cancelTimer(timer: string): void {
-    this.ready.timers.push({ kind: 'cancel', timer });
-  }
 
-  private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
-  }
 }
 
 export const TWO_PHASE_COMMIT: ProtocolDefinition = Object.freeze({
