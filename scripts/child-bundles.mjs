@@ -7,11 +7,17 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Bundles `entryPoints` (name → source file, relative to the repo) into `outdir` as `<name>.cjs`. */
+/**
+ * The node runtime's storage worker (src-node/runtime/stable-storage.ts starts it from beside
+ * the running bundle), so it goes into every folder that gets a bundle.
+ */
+export const STORAGE_WORKER_ENTRY = { 'storage-worker': 'src-node/runtime/storage-worker.ts' };
+
+/** Bundles `entryPoints` (name → source file, relative to the repo) into `outdir` as `<name>.cjs`, with the storage worker. */
 export async function bundleChildren(entryPoints, outdir = 'out/node') {
   await build({
     absWorkingDir: ROOT,
-    entryPoints,
+    entryPoints: { ...STORAGE_WORKER_ENTRY, ...entryPoints },
     outdir,
     outExtension: { '.js': '.cjs' },
     bundle: true,

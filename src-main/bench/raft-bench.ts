@@ -3,12 +3,16 @@
 // Figures, not assertions: nothing here decides whether a build passes.
 //
 // Durability, both sides: a put is acknowledged once a majority has it on disk. distlab:
-// the leader persists the entry (one fsynced SQLite transaction, WAL, synchronous=FULL)
-// before its AppendEntries leave, each follower persists before its reply leaves, and the
-// leader replies `ok` only at commit. etcd: its WAL fsyncs before a Ready's messages leave.
+// every node writes the entry in one fsynced SQLite transaction (WAL, synchronous=FULL); the
+// leader sends its AppendEntries while its own write syncs (Raft dissertation §10.2.1) and
+// counts itself toward the majority only once that write is durable, each follower persists
+// before its reply leaves, and the leader replies `ok` only at commit. etcd: the same — its
+// leader, too, sends MsgApp in parallel with its own WAL fsync, and followers fsync before
+// they answer.
 //
 // Load: `concurrency` closed-loop clients, one connection each and one put outstanding each
-// (a small value on one of KEY_SPACE keys), for a warm-up then a measured window. A put
+// (a small value on one of KEY_SPACE keys), for a warm-up then a measured window; before its
+// first phase each system runs SYSTEM_WARMUP_MS unmeasured at the highest concurrency. A put
 // counts when it completes inside the window; puts/s = those / window. The lab's clients
 // here are lean: raw socket.io, no client events traced. The nodes still trace every event
 // (send, receive, persist, state): by default the bench's supervisor sink counts and
@@ -34,6 +38,13 @@ import { epochNowMs } from '../lab/lab-time.ts';
 
 export const CONCURRENCIES = [1, 16, 64] as const;
 export const WARMUP_MS = 1_000;
+/**
+ * Before its first measured phase each system runs this long, unmeasured, under the highest
+ * concurrency. distlab's nodes run on V8, whose JIT optimizes code only once it is hot: a
+ * cold cluster measured at ×1 first was ~25 % slower than the same cluster warm. etcd is
+ * compiled ahead of time; it gets the same warm-up all the same.
+ */
+export const SYSTEM_WARMUP_MS = 3_000;
 export const MEASURE_MS = 5_000;
 export const MEASURE_MS_MAX = 60_000;
 /** Puts spread over this many keys (the state machine holds at most KEYS_MAX). */
@@ -90,6 +101,7 @@ export interface RaftBenchResults {
   distlabPersists: PersistStats[];
   raftParams: Record<string, number>;
   warmupMs: number;
+  systemWarmupMs: number;
   measureMs: number;
   machine: { cpus: number; node: string; platform: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
 }
@@ -101,6 +113,10 @@ export interface RaftBenchOptions {
   record: boolean;
   /** Skip etcd even when it is installed. */
   skipEtcd: boolean;
+  /** The client counts to measure, in order (default CONCURRENCIES): one phase alone is easier to profile. */
+  concurrencies?: readonly number[];
+  /** Unmeasured load before the first phase (default SYSTEM_WARMUP_MS); 0 = none. */
+  systemWarmupMs?: number;
   log: (line: string) => void;
 }
 
@@ -158,6 +174,18 @@ async function runLoad(system: BenchSystem, clients: readonly LoadClient[], opti
     p50Ms: round2(percentile(latenciesMs, 50)), p99Ms: round2(percentile(latenciesMs, 99)),
     puts: latenciesMs.length, errors,
   };
+}
+
+/** The unmeasured warm-up before a system's first phase (SYSTEM_WARMUP_MS), with clients of its own. */
+async function warmUpSystem(system: BenchSystem, openClients: (count: number) => Promise<LoadClient[]>, options: RaftBenchOptions): Promise<void> {
+  const warmupMs = options.systemWarmupMs ?? SYSTEM_WARMUP_MS;
+  if (!(warmupMs > 0)) return;
+  const clients = await openClients(Math.max(...(options.concurrencies ?? CONCURRENCIES)));
+  try {
+    await runLoad(system, clients, { ...options, warmupMs: 0, measureMs: warmupMs, log: () => undefined });
+  } finally {
+    for (const client of clients) client.close();
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -261,14 +289,20 @@ async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ r
     }, LEADER_WAIT_MS);
     const urls = new Map(supervisor.nodes().filter((view) => view.url !== null).map((view) => [view.id, view.url!]));
     options.log(`raft bench: distlab leader ${leader}`);
-    for (const concurrency of CONCURRENCIES) {
-      const clients = Array.from({ length: concurrency }, (_, index) => distlabClient(`bench-c${concurrency}-${index}`, urls, leader));
+    // Client ids are sessions (exactly-once): a phase never reuses another's.
+    const openClients = async (phase: string, concurrency: number): Promise<LoadClient[]> => {
+      const clients = Array.from({ length: concurrency }, (_, index) => distlabClient(`bench-${phase}-c${concurrency}-${index}`, urls, leader));
+      // Each client opened its socket to the leader at creation: wait until all are up.
+      await pollUntil(`${concurrency} clients to connect`, async () => {
+        const outcome = await Promise.all(clients.map((client) => client.put('warm', 'x')));
+        return outcome.every((result) => result.ok) ? true : null;
+      }, LEADER_WAIT_MS);
+      return clients;
+    };
+    await warmUpSystem('distlab', (count) => openClients('warm-up', count), options);
+    for (const [phase, concurrency] of (options.concurrencies ?? CONCURRENCIES).entries()) {
+      const clients = await openClients(`p${phase}`, concurrency);
       try {
-        // Each client opened its socket to the leader at creation: wait until all are up.
-        await pollUntil(`${concurrency} clients to connect`, async () => {
-          const outcome = await Promise.all(clients.map((client) => client.put('warm', 'x')));
-          return outcome.every((result) => result.ok) ? true : null;
-        }, LEADER_WAIT_MS);
         const before = { events: nodeEvents, persists, persistMs };
         const row = await runLoad('distlab', clients, options);
         eventsDuringLoad += nodeEvents - before.events;
@@ -427,7 +461,8 @@ async function benchEtcd(options: RaftBenchOptions, dir: string): Promise<RaftBe
   try {
     const leader = await pollUntil('an etcd leader', () => etcdLeader(cluster.members), LEADER_WAIT_MS);
     options.log(`raft bench: etcd leader ${leader.name}`);
-    for (const concurrency of CONCURRENCIES) {
+    await warmUpSystem('etcd', async (count) => Array.from({ length: count }, () => etcdClient(leader.clientUrl)), options);
+    for (const concurrency of options.concurrencies ?? CONCURRENCIES) {
       const clients = Array.from({ length: concurrency }, () => etcdClient(leader.clientUrl));
       try {
         const row = await runLoad('etcd', clients, options);
@@ -458,7 +493,7 @@ async function withTempDir<T>(prefix: string, action: (dir: string) => Promise<T
 export async function runRaftBench(options: RaftBenchOptions): Promise<RaftBenchResults> {
   if (!(options.measureMs > 0 && options.measureMs <= MEASURE_MS_MAX)) throw new Error(`measure window must be in (0, ${MEASURE_MS_MAX}] ms`);
   const loadAverageBefore = os.loadavg().map(round2);
-  options.log(`raft bench: distlab, 3 nodes, ${CONCURRENCIES.join('/')} clients, ${options.warmupMs} ms warm-up + ${options.measureMs} ms each…`);
+  options.log(`raft bench: distlab, 3 nodes, ${options.systemWarmupMs ?? SYSTEM_WARMUP_MS} ms warm-up, then ${(options.concurrencies ?? CONCURRENCIES).join('/')} clients, ${options.warmupMs} ms warm-up + ${options.measureMs} ms each…`);
   const distlab = await withTempDir('distlab-raft-bench-', (dir) => benchDistlab(options, dir));
   const version = options.skipEtcd ? null : etcdVersion();
   let etcdRows: RaftBenchRow[] = [];
@@ -483,6 +518,7 @@ export async function runRaftBench(options: RaftBenchOptions): Promise<RaftBench
     distlabPersists: distlab.persistStats,
     raftParams: { ...BENCH_RAFT_PARAMS },
     warmupMs: options.warmupMs,
+    systemWarmupMs: options.systemWarmupMs ?? SYSTEM_WARMUP_MS,
     measureMs: options.measureMs,
     machine: {
       cpus: os.cpus().length, node: process.version, platform: `${os.platform()} ${os.arch()}`,

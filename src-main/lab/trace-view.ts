@@ -5,6 +5,8 @@
 import path from 'node:path';
 import type { ExportFormat, ExportResult, HistoryCheckReport, LabSnapshot, NodeView } from '../../src-node/contract/lab-api.ts';
 import type { RunMetadata, StoredEvent } from '../../src-node/contract/trace.ts';
+import { RAFT_VIEW_LOG_TAIL_MAX, type CoreStatus, type RaftView, type RaftViewEntry } from '../../src-node/contract/core.ts';
+import { entryDigest } from '../../src-node/protocols/raft/core.ts';
 import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import { TRUE_CLOCK } from '../../src-node/contract/faults.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
@@ -31,22 +33,182 @@ function recordedThreshold(config: unknown): number {
 }
 
 /**
- * Each node's last role, from the protocol's state notes that name one (`detail.role`, as
- * P/B's role-change does). A trace records notes, not full statuses: facts and data are not
- * in it.
+ * Each node's last status as far as the trace's state notes tell it. A trace records notes,
+ * not full statuses: for most protocols that is the last role (`detail.role`, as P/B's
+ * role-change does) and no facts or data; for Raft, RaftNotes rebuilds most of the Raft view.
  */
-async function lastRoles(recorder: Recorder): Promise<Map<string, string>> {
+async function recordedStatuses(recorder: Recorder, protocol: string): Promise<Map<string, CoreStatus>> {
   const roles = new Map<string, string>();
+  const raft = protocol === 'raft' ? new RaftNotes() : null;
   let afterId = 0;
   for (;;) {
     const page = await recorder.query({ afterId, limit: PAGE, kinds: ['state'] });
     for (const event of page) {
       const role = (event.detail as { role?: unknown } | undefined)?.role;
       if (typeof role === 'string') roles.set(event.node, role);
+      raft?.ingest(event);
     }
-    if (page.length < PAGE) return roles;
+    if (page.length < PAGE) break;
     afterId = page[page.length - 1]?.id ?? afterId;
   }
+  const statuses = new Map<string, CoreStatus>();
+  for (const [node, role] of roles) statuses.set(node, { role, facts: {} });
+  for (const [node, view] of raft?.views() ?? []) statuses.set(node, raftStatus(view));
+  return statuses;
+}
+
+function raftStatus(view: RaftView): CoreStatus {
+  return {
+    role: view.role,
+    facts: {
+      term: view.term, votedFor: view.votedFor, leader: view.leader, commitIndex: view.commitIndex,
+      snapshotIndex: view.snapshot.index, voters: view.voters.join(','),
+    },
+    view,
+  };
+}
+
+/** What the digest of a Raft no-op is: how a rebuilt log tells no-ops from commands. */
+const NOOP_DIGEST = entryDigest({ index: 0, term: 0, kind: 'noop' });
+/** Committed entries a rebuilt view keeps per node (the view shows the tail only). */
+const REBUILT_ENTRIES_KEPT = RAFT_VIEW_LOG_TAIL_MAX * 2;
+
+interface RaftNodeNotes {
+  view: RaftView;
+  /** Committed entries, by index, as the `commit` notes list them ([index, term, digest]). */
+  entries: Map<number, RaftViewEntry>;
+}
+
+/**
+ * Rebuilds each Raft node's view from its state notes (src-node/protocols/raft/core.ts
+ * writes them): `recovered`, `role`, `vote`, `elected`, `commit` (with the newly committed
+ * entries' index, term and digest), `log-truncated`, `snapshot`, `snapshot-installed` and
+ * `configuration`. What no note says stays out: election timers, the leader's progress per
+ * follower, and uncommitted entries (only a new leader's no-op is known: `elected` says
+ * where it goes). Notes arrive in trace order; each node's in its own order.
+ */
+export class RaftNotes {
+  private readonly nodes = new Map<string, RaftNodeNotes>();
+  /** Who was elected in each term (Election Safety: at most one): a follower learns its leader from AppendEntries, which no note records. */
+  private readonly leaderOfTerm = new Map<number, string>();
+
+  ingest(event: StoredEvent): void {
+    if (event.kind !== 'state' || event.detail === null || typeof event.detail !== 'object') return;
+    const detail = event.detail as Record<string, unknown>;
+    const node = this.nodeOf(event.node);
+    const view = node.view;
+    const term = typeof detail['term'] === 'number' ? detail['term'] : null;
+    switch (detail['name']) {
+      case 'recovered':
+        Object.assign(view, { role: 'follower', leader: null, term: term ?? 0, votedFor: stringOrNull(detail['votedFor']) });
+        view.snapshot = { index: numberOr(detail['snapshotIndex'], view.snapshot.index), term: view.snapshot.term };
+        // Volatile state starts over from the snapshot; the log is what the disk kept.
+        view.commitIndex = view.appliedIndex = view.snapshot.index;
+        this.truncate(node, numberOr(detail['lastIndex'], view.lastIndex) + 1);
+        view.lastIndex = numberOr(detail['lastIndex'], view.lastIndex);
+        break;
+      case 'role': {
+        const role = detail['role'];
+        if (role !== 'follower' && role !== 'pre-candidate' && role !== 'candidate' && role !== 'leader') return;
+        if (term !== null && term !== view.term) view.votedFor = null;
+        if (term !== null) view.term = term;
+        view.role = role;
+        if (role === 'candidate') view.votedFor = event.node;
+        view.leader = role === 'leader' ? event.node : stringOrNull(detail['leader']);
+        break;
+      }
+      case 'vote':
+        if (detail['granted'] === true && typeof detail['candidate'] === 'string') view.votedFor = detail['candidate'];
+        break;
+      case 'elected': {
+        this.leaderOfTerm.set(term ?? view.term, event.node);
+        // §8: the new leader appends a no-op of its term right after its last entry.
+        const index = numberOr(detail['lastIndex'], view.lastIndex) + 1;
+        this.truncate(node, index);
+        node.entries.set(index, { index, term: term ?? view.term, kind: 'noop', summary: 'no-op' });
+        view.lastIndex = index;
+        break;
+      }
+      case 'commit':
+        this.commit(node, detail);
+        break;
+      case 'log-truncated':
+        this.truncate(node, numberOr(detail['fromIndex'], view.lastIndex + 1));
+        break;
+      case 'snapshot':
+      case 'snapshot-installed': {
+        const index = numberOr(detail['index'], 0);
+        view.snapshot = { index, term: term ?? 0 };
+        view.commitIndex = Math.max(view.commitIndex, index);
+        view.appliedIndex = Math.max(view.appliedIndex, index);
+        view.lastIndex = Math.max(view.lastIndex, index);
+        break;
+      }
+      case 'configuration':
+        if (Array.isArray(detail['voters'])) view.voters = detail['voters'].filter((id): id is string => typeof id === 'string');
+        break;
+    }
+  }
+
+  views(): Map<string, RaftView> {
+    const views = new Map<string, RaftView>();
+    for (const [id, node] of this.nodes) {
+      const first = Math.max(node.view.snapshot.index + 1, node.view.lastIndex - RAFT_VIEW_LOG_TAIL_MAX + 1);
+      const logTail = [...node.entries.values()].filter((entry) => entry.index >= first && entry.index <= node.view.lastIndex);
+      const elected = this.leaderOfTerm.get(node.view.term);
+      const leader = node.view.leader ?? (node.view.role === 'follower' && elected !== id ? (elected ?? null) : null);
+      views.set(id, { ...node.view, leader, logTail: logTail.sort((a, b) => a.index - b.index) });
+    }
+    return views;
+  }
+
+  private nodeOf(id: string): RaftNodeNotes {
+    let node = this.nodes.get(id);
+    if (node === undefined) {
+      node = {
+        view: {
+          protocol: 'raft', source: 'trace', role: 'follower', term: 0, votedFor: null, leader: null, commitIndex: 0,
+          appliedIndex: 0, lastIndex: 0, snapshot: { index: 0, term: 0 }, logTail: [], election: null, followers: [],
+          pending: { writes: 0, reads: 0 }, voters: [],
+        },
+        entries: new Map(),
+      };
+      this.nodes.set(id, node);
+    }
+    return node;
+  }
+
+  private commit(node: RaftNodeNotes, detail: Record<string, unknown>): void {
+    const view = node.view;
+    const entries = Array.isArray(detail['entries']) ? detail['entries'] : [];
+    for (const item of entries) {
+      if (!Array.isArray(item) || typeof item[0] !== 'number' || typeof item[1] !== 'number') continue;
+      const [index, term, digest] = item as [number, number, unknown];
+      const noop = digest === NOOP_DIGEST;
+      node.entries.set(index, { index, term, kind: noop ? 'noop' : 'command', summary: noop ? 'no-op' : `entry ${String(digest)}` });
+    }
+    // Between steps Raft applies everything committed (appliedIndex = commitIndex).
+    view.commitIndex = view.appliedIndex = Math.max(view.commitIndex, numberOr(detail['commitIndex'], 0));
+    view.lastIndex = Math.max(view.lastIndex, view.commitIndex);
+    if (node.entries.size > REBUILT_ENTRIES_KEPT * 2) {
+      const keepFrom = view.lastIndex - REBUILT_ENTRIES_KEPT;
+      for (const index of node.entries.keys()) if (index < keepFrom) node.entries.delete(index);
+    }
+  }
+
+  /** Entries from `index` on are gone (a new leader's log replaced them, or they were never there). */
+  private truncate(node: RaftNodeNotes, index: number): void {
+    for (const known of node.entries.keys()) if (known >= index) node.entries.delete(known);
+    node.view.lastIndex = Math.max(node.view.commitIndex, Math.min(node.view.lastIndex, index - 1));
+  }
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }
 
 export class TraceView {
@@ -71,10 +233,10 @@ export class TraceView {
         mode: run.mode === 'sim' ? 'sim' : 'real', config: run.config ?? null,
       };
       const records = await recorder.nodes();
-      const roles = await lastRoles(recorder);
+      const statuses = await recordedStatuses(recorder, meta.protocol);
       const nodes: NodeView[] = records.filter((record) => record.kind === 'node').map((record) => ({
         id: record.id, state: 'stopped', url: record.url, pid: null, restarts: record.restarts,
-        status: roles.has(record.id) ? { role: roles.get(record.id) as string, facts: {} } : null,
+        status: statuses.get(record.id) ?? null,
         clock: { ...TRUE_CLOCK }, persistDelayMs: 0, linksUp: [],
       }));
       const last = await recorder.query({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 });

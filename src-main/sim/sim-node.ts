@@ -7,6 +7,11 @@
 //   after a drawn fsync latency; later steps' effects queue behind it, so the order between
 //   steps holds. A crash before completion loses the writes and the messages together: a
 //   crash loses exactly what was not persisted.
+// * The host pipelines, as the runtime's (core-host.ts, CoreContext.pipelined): a step's
+//   `early` messages and replies leave at once, before its writes are durable — so a crash
+//   before completion loses the writes but not them, the case that Raft's §10.2.1 must
+//   survive; `persisted` follows each step's completion, and `flush` each input (the
+//   simulator delivers one input at a time, so every input is a batch of one).
 // * A crash drops the core, its timers, its queued effects and its inbox; a restart builds a
 //   new core through the protocol's factory and feeds it `recover` with the persisted map.
 // * A paused process takes no step: deliveries, timers and client requests wait in its inbox;
@@ -161,6 +166,9 @@ interface DelayedStep {
   ready: Ready;
 }
 
+/** One input to the core: a CoreInput, or a call the pipelined contract adds. */
+type CoreCall = { kind: 'input'; input: CoreInput } | { kind: 'flush' } | { kind: 'persisted'; token: number };
+
 export class SimNode {
   readonly id: NodeId;
   readonly peers: readonly NodeId[];
@@ -216,7 +224,7 @@ export class SimNode {
     this.record('start', { detail: { restart: this.restarts, recovered: this.stable.size > 0 } });
     const stable = new Map(this.stable);
     try {
-      this.core = definition.create({ self: this.id, peers: this.peers, random: () => coreRandom.next(), params: this.options.params });
+      this.core = definition.create({ self: this.id, peers: this.peers, random: () => coreRandom.next(), params: this.options.params, pipelined: true });
     } catch (error) {
       world.fatal(this, error);
       return;
@@ -339,23 +347,33 @@ export class SimNode {
 
   // ---- the Ready loop --------------------------------------------------------------------------
 
+  /** One input, then the end of its batch (`flush`). */
   private step(input: CoreInput, afterCoreStep?: () => void): void {
+    this.call({ kind: 'input', input }, afterCoreStep);
+    this.call({ kind: 'flush' });
+  }
+
+  private call(call: CoreCall, afterCoreStep?: () => void): void {
     const core = this.core;
-    if (core === null) return;
-    let ready: Ready;
+    if (core === null || this.state !== 'up') return;
+    let ready: Ready | null;
     try {
-      ready = core.step(input);
+      ready = call.kind === 'input' ? core.step(call.input)
+        : call.kind === 'flush' ? (core.flush?.(this.nodeNowMs()) ?? null)
+        : (core.persisted?.(call.token, this.nodeNowMs()) ?? null);
       afterCoreStep?.();
     } catch (error) {
       this.world.fatal(this, error);
       return;
     }
+    if (ready === null) return;
     if (ready.notes.length > 0) this.world.observe(this);
     this.submit(ready);
   }
 
-  /** A step that persists waits for its fsync; every later step's effects queue behind it. */
+  /** A step that persists waits for its fsync; every later step's effects queue behind it; `early` effects do not wait. */
   private submit(ready: Ready): void {
+    if (ready.early !== undefined && !this.applyEarly(ready.early)) return;
     const persists = ready.persist.length > 0;
     if (!persists && this.delayed.length === 0) {
       this.applySafely(ready, 0);
@@ -377,6 +395,23 @@ export class SimNode {
     while (this.delayed.length > 0 && this.delayed[0]!.dueMs <= now && this.incarnation === incarnation && !this.paused) {
       const step = this.delayed.shift()!;
       this.applySafely(step.ready, step.latencyMs);
+      const token = step.ready.persistedToken;
+      if (token !== undefined && this.incarnation === incarnation) {
+        this.call({ kind: 'persisted', token });
+        this.call({ kind: 'flush' });
+      }
+    }
+  }
+
+  /** Early effects leave before the step's writes are durable (pipelined contract); false if the node crashed on them. */
+  private applyEarly(early: NonNullable<Ready['early']>): boolean {
+    try {
+      for (const message of early.messages) this.sendMessage(message);
+      for (const reply of early.replies) this.answer(reply);
+      return true;
+    } catch (error) {
+      this.world.fatal(this, error);
+      return false;
     }
   }
 

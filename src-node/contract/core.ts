@@ -18,6 +18,14 @@ export interface CoreContext {
   random: () => number;
   /** Protocol parameters from the scenario, already validated by the core's factory. */
   params: Readonly<Record<string, unknown>>;
+  /**
+   * The host runs the pipelined Ready loop (see `Ready.early`, `ProtocolCore.flush` and
+   * `ProtocolCore.persisted`): it lets `early` effects leave while the step's writes are still
+   * on their way to the disk, calls `flush` after every batch of inputs, and `persisted` once a
+   * step's writes are durable. Unset (false): none of that happens, every effect of a step
+   * waits for its writes, and a core must finish each step's work within the step.
+   */
+  pipelined?: boolean;
 }
 
 /**
@@ -63,7 +71,9 @@ export interface Note {
 /**
  * The effects of one step. The host applies them in this order: `persist` as one
  * transaction, fsynced, **before** any message or reply of the same step leaves; then
- * messages, replies, timers; notes are traced as they come.
+ * notes, messages, replies. Timers apply at once (they are the core's own schedule, not I/O).
+ * A step's messages, replies and notes also wait for the writes of every earlier step, so the
+ * order between steps holds.
  */
 export interface Ready {
   persist: StableWrite[];
@@ -71,6 +81,24 @@ export interface Ready {
   replies: Reply[];
   timers: TimerCommand[];
   notes: Note[];
+  /**
+   * Pipelined hosts only (`CoreContext.pipelined`), optional: messages and replies that may
+   * leave before `persist` — this step's and every earlier step's still in flight — is
+   * durable, and may overtake the held effects of earlier steps. The core vouches that they
+   * promise nothing those writes back. Raft's leader sends AppendEntries while it writes the
+   * same entries to its own disk (dissertation §10.2.1), which is safe because it counts itself
+   * toward a commit majority only for entries `persisted` told it are durable, and sends no
+   * message of a term before its term and vote for it are durable. A host that does not
+   * pipeline treats them as `messages` and `replies`.
+   */
+  early?: { messages: OutMessage[]; replies: Reply[] };
+  /**
+   * Pipelined hosts only, optional, on a step that persists: the host calls
+   * `core.persisted(persistedToken)` once this step's writes and every earlier step's are
+   * durable. Tokens come back in the order the core handed them out; a host may report only
+   * the latest of several that became durable together (one transaction).
+   */
+  persistedToken?: number;
 }
 
 /** What the UI shows of a node's protocol state. Small and JSON. */
@@ -80,11 +108,97 @@ export interface CoreStatus {
   facts: Record<string, string | number | boolean | null>;
   /** The replicated data as this node sees it (a key-value map for most protocols). */
   data?: Record<string, unknown>;
+  /**
+   * What a protocol's own view in the UI draws, typed per protocol (the renderer may not
+   * import protocol code, so the shapes live here). The host sends the status whenever its
+   * JSON changes, so a view stays small and bounded: see the `*_MAX` constants below.
+   */
+  view?: ProtocolView;
+}
+
+/** The protocol-specific views, told apart by `protocol`. */
+export type ProtocolView = RaftView;
+
+/** Entries of the log tail a Raft view carries: enough to see replication, small enough to send on every change. */
+export const RAFT_VIEW_LOG_TAIL_MAX = 32;
+/** Characters of one entry's summary (`put k=v`, `no-op`…). */
+export const RAFT_VIEW_SUMMARY_MAX = 40;
+
+/** One entry of a Raft log, as the view draws it. */
+export interface RaftViewEntry {
+  index: number;
+  term: number;
+  kind: 'noop' | 'command' | 'config';
+  /** What the entry does, e.g. `put x=1`, `cas x 1→2`, `no-op`, `config n1,n2,n3` (at most RAFT_VIEW_SUMMARY_MAX characters). */
+  summary: string;
+}
+
+/** What a leader knows of one follower (Raft Figure 2: nextIndex[], matchIndex[]). */
+export interface RaftViewFollower {
+  id: NodeId;
+  /** The highest index the leader knows the follower holds. */
+  matchIndex: number;
+  /** The next index the leader sends it. */
+  nextIndex: number;
+  /** Entries sent but not yet acknowledged: nextIndex − 1 − matchIndex (pipelining). */
+  inflight: number;
+  /** nextIndex falls inside the leader's snapshot: the follower gets InstallSnapshot, not entries. */
+  needsSnapshot: boolean;
+  /**
+   * It acknowledged one of the leader's two latest heartbeat rounds: false for a follower
+   * that is down, paused or cut off (a steadier sign than check-quorum's activity flag, which
+   * the leader clears every election timeout).
+   */
+  responsive: boolean;
+}
+
+/**
+ * One Raft node as the Raft view in the UI draws it. Indices follow the paper: the log
+ * starts at 1, index 0 is "nothing".
+ */
+export interface RaftView {
+  protocol: 'raft';
+  /**
+   * `live`: the core reported it. `trace`: rebuilt from a recorded trace's state notes, which
+   * carry no timers, no replication progress and only the committed entries (index, term).
+   */
+  source: 'live' | 'trace';
+  role: 'follower' | 'pre-candidate' | 'candidate' | 'leader';
+  term: number;
+  votedFor: NodeId | null;
+  leader: NodeId | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  /** The snapshot replacing the log up to `index` (Raft §7); index 0 = none. */
+  snapshot: { index: number; term: number };
+  /** The newest entries, oldest first, at most RAFT_VIEW_LOG_TAIL_MAX. */
+  logTail: RaftViewEntry[];
+  /**
+   * The election timer, null while it is not running (a leader's). `remainingMs` is what was
+   * left at the core's last input, which came at `atNodeMs` on the node's own clock (skewed,
+   * drifting): a UI that knows the node's clock counts down from there.
+   */
+  election: { timeoutMs: number; remainingMs: number; atNodeMs: number } | null;
+  /** A leader's followers, in voter order; empty on other roles. */
+  followers: RaftViewFollower[];
+  /** Client requests the leader holds: writes waiting for commit, reads waiting for their heartbeat round. */
+  pending: { writes: number; reads: number };
+  /** The configuration in force. */
+  voters: NodeId[];
 }
 
 export interface ProtocolCore {
   step(input: CoreInput): Ready;
   status(): CoreStatus;
+  /**
+   * Optional; a pipelined host calls it after every batch of inputs (all that arrived
+   * together), before their held effects apply: a core may hold back work that is cheaper
+   * done once per batch (Raft: one AppendEntries per follower for all the batch's proposals).
+   */
+  flush?(nowMs: number): Ready;
+  /** Optional; a pipelined host calls it once the steps up to `Ready.persistedToken` = `token` are durable. */
+  persisted?(token: number, nowMs: number): Ready;
 }
 
 export interface ProtocolDefinition {

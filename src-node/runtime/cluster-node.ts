@@ -60,9 +60,9 @@ export function nodeSeed(config: NodeConfig): number {
   return ((config.seed >>> 0) ^ Math.imul(index + 1, 0x9e3779b9) ^ Math.imul(config.restart + 1, 0x85ebca6b)) >>> 0;
 }
 
-function payloadDetail(payload: unknown): Record<string, unknown> {
-  const json = JSON.stringify(payload) ?? 'undefined';
-  return json.length <= TRACE_PAYLOAD_MAX_CHARS ? { payload } : { payloadChars: json.length };
+/** The send event's detail: the payload itself when its JSON is short, else its length. */
+function payloadDetail(payload: unknown, payloadJson: string): Record<string, unknown> {
+  return payloadJson.length <= TRACE_PAYLOAD_MAX_CHARS ? { payload } : { payloadChars: payloadJson.length };
 }
 
 export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDependencies): Promise<ClusterNode> {
@@ -72,7 +72,8 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
   const { channel } = deps;
 
   const nodeClock = new NodeClock(labClock(config.runStartEpochMs), config.clock);
-  const storage = openStableStorage(config.dataDir);
+  // The storage worker reports to the host, which exists before any write is handed over.
+  const storage = openStableStorage(config.dataDir, { onDurable: (notice) => host.onDurable(notice), onError: (error) => fatal(error) });
   const stable = storage.loadAll();
   const causal = new CausalClock({ self, meta: storage, seqStart: config.seqStart });
   const tracer = new Tracer({
@@ -85,7 +86,7 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
   const coreRandom = random.fork();
   const definition = deps.protocolByName(config.protocol.name);
   const core = definition.create({
-    self, peers, random: () => coreRandom.next(), params: definition.parseParams(config.protocol.params),
+    self, peers, random: () => coreRandom.next(), params: definition.parseParams(config.protocol.params), pipelined: true,
   });
 
   // Assigned once the server listens; the closures above read it before that.
@@ -124,7 +125,7 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
     random: random.fork(),
     isLinkUp: (peer) => transport?.isLinkUp(peer) === true,
     deliver: (peer, item) => {
-      if (transport?.emit(peer, item.event, item.data) !== true) onDrop(peer, item, 'link-down');
+      if (transport?.emit(peer, item.event, item.data, item.json) !== true) onDrop(peer, item, 'link-down');
     },
     onDrop,
   });
@@ -136,14 +137,18 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
 
   function sendMessage(message: OutMessage): void {
     if (!peerSet.has(message.target)) throw new Error(`core sent ${message.type} to ${message.target}, which is not a peer`);
+    // The payload is serialized once: its length decides the trace detail, and the wire reuses it.
+    const payloadJson = JSON.stringify(message.payload) ?? 'null';
     const event = tracer.record('send', {
-      newMessage: true, peer: message.target, msgType: message.type, detail: payloadDetail(message.payload),
+      newMessage: true, peer: message.target, msgType: message.type, detail: payloadDetail(message.payload, payloadJson),
     });
     const envelope: Envelope = {
       source: self, target: message.target, type: message.type, id: event.msgId ?? '',
       lamport: event.lamport, vclock: event.vclock, sentAtNodeMs: event.nodeTimeMs, payload: message.payload,
     };
-    filter.send(message.target, { event: PEER_MESSAGE_EVENT, data: envelope });
+    const head = JSON.stringify({ ...envelope, payload: undefined });
+    const json = `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"payload":${payloadJson}}`;
+    filter.send(message.target, { event: PEER_MESSAGE_EVENT, data: envelope, json });
   }
 
   // --- clients ----------------------------------------------------------------------------
@@ -194,6 +199,7 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
   const host = new CoreHost({
     core, storage, tracer, nodeNowMs: () => nodeClock.nowMs(), persistDelayMs: config.persistDelayMs,
     sendMessage, reply, onStatus: (status) => channel.send({ t: 'status', status }), onFatal: fatal,
+    afterTurn: () => transport?.flush(),
   });
   filter.setLinks(config.links);
 
@@ -322,7 +328,7 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
       closeAll();
       tracer.close();
       await withTimeout(transport?.close() ?? Promise.resolve(), EXIT_GRACE_MS);
-      storage.close();
+      await storage.close();
       await withTimeout(channel.drained(), EXIT_GRACE_MS);
       deps.exit(code);
     })();

@@ -1,37 +1,52 @@
 // Hosts one protocol core (the etcd-raft "Ready" loop, with `step` returning the Ready).
-// Every input runs to completion: the core steps, then its effects are applied in the
-// contract's order — persist (one fsynced transaction) before any message or reply of the
-// same step leaves, then state notes, messages, replies, timers. Nothing awaits in between.
+// Every input runs to completion: the core steps, and its effects are applied in the
+// contract's order — a step's state notes, messages and replies leave only once its writes,
+// and those of every step before it, are durable. Nothing awaits in between.
 //
-// Group commit: the steps of one turn of the event loop (every client request and peer
-// message that arrived together) each run to completion at once, but their effects are held
-// and applied together at the end of the turn (setImmediate, after the poll phase has handed
-// over all the input that was ready): the union of their writes in ONE fsynced transaction,
-// then each step's notes, messages and replies in step order. Persist-before-send holds for
-// every step — none of a step's messages or replies leaves before its writes (and those of
-// the steps before it) are on disk — and the order between steps is the order they ran in.
-// One fsync then covers a whole turn's puts instead of one each, which is what bounds a
-// durable log's throughput (~154 µs per fsync here). Timer commands apply at once: they are
-// the core's own schedule, not I/O, and a timer that fires meanwhile queues its step behind.
-// The first step (`recover`) applies at once, so a node listens only once it has recovered.
+// The writes of one turn of the event loop (every client request and peer message that
+// arrived together) go to the disk as one group at the end of the turn (setImmediate, after
+// the poll phase handed over all the input that was ready). The disk is a worker thread
+// (stable-storage.ts), so the event loop need not wait for an fsync: it keeps receiving and
+// stepping while the disk syncs, and the worker commits every group that arrived during one
+// fsync in the next transaction — group commit at two levels, so one fsync covers many steps.
+// One exception (handOver): when a held message or reply waits for the group and nothing is
+// in flight at the worker, the event loop commits the group itself, since the wait is then on
+// the critical path and two thread hand-offs would only lengthen it (a follower answering an
+// append). A step's held effects apply, in step order, once its group is durable. Timer
+// commands apply at once: they are the core's own schedule, not I/O.
 //
-// A slow disk (`persistDelayMs`) delays the whole effect of a step that persists — the write,
-// and everything it must precede — and every later step's effects queue behind it, so the
-// order between steps holds. The core has moved on meanwhile, exactly as a process whose
-// fsync is slow; a crash during the delay loses the write and the messages together.
+// Pipelined cores (CoreContext.pipelined, contract/core.ts): a step's `early` messages and
+// replies leave at once, without waiting for any write; at the end of every turn the host
+// calls `flush` (a core batches work there, e.g. one AppendEntries per follower for all the
+// turn's proposals), and once a step's writes are durable it calls `persisted` with the token
+// the step handed out. Cores that implement neither see the plain contract.
+//
+// Status: the core's status goes to the supervisor when it changed, checked every STATUS_CHECK_MS
+// but within a time share (STATUS_TIME_SHARE_MAX): a big status (Raft's holds the whole map)
+// is reported less often under load instead of costing the node a fixed slice of its time.
+//
+// A slow disk (`persistDelayMs`) holds each group that long in the worker before it commits
+// (and the groups behind it): the writes, and every held effect, come that much later. The
+// core has moved on meanwhile, exactly as a process whose fsync is slow; a crash during the
+// delay loses the writes and the held messages together.
 
-import type { CoreInput, CoreStatus, OutMessage, ProtocolCore, Ready, Reply } from '../contract/core.ts';
-import type { Tracer } from './tracer.ts';
-import type { StableStorage } from './stable-storage.ts';
-import { MAX_CORE_TIMERS, MAX_DELAYED_STEPS, STATUS_CHECK_MS, TRACE_PERSIST_KEYS_MAX } from './limits.ts';
+import type { CoreInput, CoreStatus, OutMessage, ProtocolCore, Ready, Reply, StableWrite } from '../contract/core.ts';
+import type { TraceEvent, TraceKind } from '../contract/trace.ts';
+import type { TraceFields } from './tracer.ts';
+import type { DurableNotice, StableStorage } from './stable-storage.ts';
+import {
+  MAX_CORE_TIMERS, MAX_HELD_STEPS, MAX_INLINE_GROUP_WRITES, STATUS_CHECK_MS, STATUS_DELAY_MS_MAX, STATUS_TIME_SHARE_MAX,
+  TRACE_PERSIST_KEYS_MAX,
+} from './limits.ts';
 
 /** A core input without its time: the host stamps `nowMs` from the node clock. */
 export type HostInput = CoreInput extends infer Input ? (Input extends CoreInput ? Omit<Input, 'nowMs'> : never) : never;
 
 export interface CoreHostOptions {
+  /** Created with `CoreContext.pipelined: true` when it implements `flush` or `persisted`. */
   core: ProtocolCore;
-  storage: StableStorage;
-  tracer: Tracer;
+  storage: Pick<StableStorage, 'write' | 'writeNow' | 'inFlight'>;
+  tracer: { record(kind: TraceKind, fields?: TraceFields): TraceEvent };
   nodeNowMs: () => number;
   persistDelayMs: number;
   sendMessage(message: OutMessage): void;
@@ -39,32 +54,51 @@ export interface CoreHostOptions {
   onStatus(status: CoreStatus): void;
   /** A core threw (a failed assertion): the node must crash visibly. */
   onFatal(error: unknown): void;
+  /** Called at the end of every turn that stepped the core, after its flush (the transport sends its batches now). */
+  afterTurn?(): void;
 }
 
-/** Steps held for one group commit; past it the group is applied at once (a bound, not a tuning knob). */
-export const MAX_GROUP_STEPS = 4_096;
-
-interface DelayedStep {
-  dueMs: number;
+/** A step's notes, messages and replies, waiting for the group `afterSeq` to be durable. */
+interface HeldStep {
+  afterSeq: number;
   ready: Ready;
+}
+
+/** A group of writes at the worker: what its `persist` trace event will say. */
+interface GroupInFlight {
+  seq: number;
+  keys: string[];
+  count: number;
+  steps: number;
+  /** The latest `persistedToken` of its steps, if any. */
+  token: number | undefined;
 }
 
 export class CoreHost {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly delayed: DelayedStep[] = [];
-  /** Readys of this turn's steps, applied together at the end of the turn (group commit). */
-  private group: Ready[] = [];
-  private groupScheduled = false;
-  private delayedTimer: NodeJS.Timeout | undefined;
+  private readonly held: HeldStep[] = [];
+  private readonly groups: GroupInFlight[] = [];
+  /** This turn's writes, handed to the worker as one group at the end of the turn. */
+  private turnWrites: StableWrite[] = [];
+  private turnWriteSteps = 0;
+  private turnToken: number | undefined;
+  private turnScheduled = false;
+  /** The last group handed to the worker, and the last one it reported durable. */
+  private lastSeq = 0;
+  private durableSeq = 0;
   private persistDelayMs: number;
   private statusDirty = true;
   private lastStatusJson = '';
+  /** performance.now() before which no periodic status report is made (the time share). */
+  private nextStatusAtMs = 0;
   private readonly statusTimer: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly options: CoreHostOptions) {
     this.persistDelayMs = options.persistDelayMs;
-    this.statusTimer = setInterval(() => this.reportStatus(), STATUS_CHECK_MS);
+    this.statusTimer = setInterval(() => {
+      if (performance.now() >= this.nextStatusAtMs) this.reportStatus();
+    }, STATUS_CHECK_MS);
   }
 
   /** `afterCoreStep` runs between the core's step and its effects (the `recover` event). */
@@ -74,7 +108,38 @@ export class CoreHost {
       const ready = this.options.core.step({ ...input, nowMs: this.options.nodeNowMs() } as CoreInput);
       this.statusDirty = true;
       afterCoreStep?.();
-      this.submit(ready, input.kind === 'recover');
+      this.submit(ready);
+    } catch (error) {
+      this.options.onFatal(error);
+    }
+  }
+
+  /** The storage worker committed every group up to `notice.seq`. */
+  onDurable(notice: DurableNotice): void {
+    if (this.closed) return;
+    try {
+      this.durableSeq = notice.seq;
+      let token: number | undefined;
+      const keys: string[] = [];
+      let count = 0;
+      let steps = 0;
+      while (this.groups.length > 0 && this.groups[0]!.seq <= notice.seq) {
+        const group = this.groups.shift()!;
+        for (const key of group.keys) if (keys.length < TRACE_PERSIST_KEYS_MAX) keys.push(key);
+        count += group.count;
+        steps += group.steps;
+        token = group.token ?? token;
+      }
+      this.options.tracer.record('persist', {
+        detail: { keys, count, durationMs: Math.round(notice.durationMs * 1000) / 1000, ...(steps > 1 ? { steps } : {}) },
+      });
+      while (this.held.length > 0 && this.held[0]!.afterSeq <= notice.seq) this.applyEffects(this.held.shift()!.ready);
+      const core = this.options.core;
+      if (token !== undefined && core.persisted !== undefined) {
+        const ready = core.persisted(token, this.options.nodeNowMs());
+        this.statusDirty = true;
+        this.submit(ready);
+      }
     } catch (error) {
       this.options.onFatal(error);
     }
@@ -88,6 +153,7 @@ export class CoreHost {
   reportStatus(): void {
     if (!this.statusDirty || this.closed) return;
     this.statusDirty = false;
+    const startedMs = performance.now();
     let status: CoreStatus;
     try {
       status = this.options.core.status();
@@ -96,101 +162,118 @@ export class CoreHost {
       return;
     }
     const json = JSON.stringify(status);
-    if (json === this.lastStatusJson) return;
-    this.lastStatusJson = json;
-    this.options.onStatus(status);
+    if (json !== this.lastStatusJson) {
+      this.lastStatusJson = json;
+      this.options.onStatus(status);
+    }
+    const endedMs = performance.now();
+    this.nextStatusAtMs = endedMs + Math.min((endedMs - startedMs) / STATUS_TIME_SHARE_MAX, STATUS_DELAY_MS_MAX);
   }
 
   close(): void {
     this.closed = true;
     clearInterval(this.statusTimer);
-    clearTimeout(this.delayedTimer);
-    this.delayed.length = 0;
-    // Held effects are lost with the process, writes and messages together, as in a crash.
-    this.group = [];
+    // Held effects are lost with the process, as in a crash; writes the worker holds are
+    // committed by the storage's close (an orderly stop), or lost with it (a crash).
+    this.held.length = 0;
+    this.turnWrites = [];
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
-  private submit(ready: Ready, now: boolean): void {
-    const slowDisk = this.persistDelayMs > 0 && ready.persist.length > 0;
-    if (!slowDisk && this.delayed.length === 0) {
-      if (now || this.persistDelayMs > 0) {
-        this.applyGroup();
-        return this.apply(ready);
-      }
-      this.applyTimers(ready);
-      this.group.push(ready);
-      if (this.group.length >= MAX_GROUP_STEPS) this.applyGroup();
-      else if (!this.groupScheduled) {
-        this.groupScheduled = true;
-        setImmediate(() => this.onGroupDue());
-      }
+  private submit(ready: Ready): void {
+    this.applyTimers(ready);
+    if (ready.persist.length > 0) {
+      for (const write of ready.persist) this.turnWrites.push(write);
+      this.turnWriteSteps += 1;
+      if (ready.persistedToken !== undefined) this.turnToken = ready.persistedToken;
+    }
+    this.scheduleTurnEnd();
+    if (ready.early !== undefined) {
+      for (const message of ready.early.messages) this.options.sendMessage(message);
+      for (const reply of ready.early.replies) this.options.reply(reply);
+    }
+    // The group that carries this turn's writes, or the last one in flight; never before an earlier held step.
+    const afterSeq = Math.max(this.turnWrites.length > 0 ? this.lastSeq + 1 : this.lastSeq, this.held.at(-1)?.afterSeq ?? 0);
+    if (afterSeq <= this.durableSeq) {
+      this.applyEffects(ready);
       return;
     }
-    // The slow-disk queue keeps the order too: what this turn held goes first.
-    this.applyGroup();
-    if (this.delayed.length >= MAX_DELAYED_STEPS) {
+    if (ready.notes.length === 0 && ready.messages.length === 0 && ready.replies.length === 0) return;
+    if (this.held.length >= MAX_HELD_STEPS) {
       // Effects cannot be dropped (a persisted write is a promise): fail visibly instead.
-      throw new Error(`more than ${MAX_DELAYED_STEPS} steps wait behind the slow disk`);
+      throw new Error(`more than ${MAX_HELD_STEPS} steps wait for the disk`);
     }
-    const nowMs = performance.now();
-    const lastDueMs = this.delayed.at(-1)?.dueMs ?? 0;
-    this.delayed.push({ dueMs: Math.max(lastDueMs, slowDisk ? nowMs + this.persistDelayMs : nowMs), ready });
-    if (this.delayed.length === 1) this.armDelayed();
+    this.held.push({ afterSeq, ready });
   }
 
-  private armDelayed(): void {
-    const head = this.delayed[0];
-    if (head === undefined) return;
-    this.delayedTimer = setTimeout(() => {
-      this.delayedTimer = undefined;
-      const nowMs = performance.now();
-      while (!this.closed && (this.delayed[0]?.dueMs ?? Infinity) <= nowMs + 0.5) {
-        const step = this.delayed.shift();
-        if (step !== undefined) this.apply(step.ready);
-      }
-      this.armDelayed();
-    }, Math.max(0, head.dueMs - performance.now()));
+  private scheduleTurnEnd(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.onTurnEnd());
   }
 
-  private onGroupDue(): void {
-    this.groupScheduled = false;
+  /** The end of a turn: the core's flush, then this turn's writes to the worker as one group. */
+  private onTurnEnd(): void {
+    if (this.closed) return;
     try {
-      this.applyGroup();
+      const core = this.options.core;
+      if (core.flush !== undefined) {
+        const ready = core.flush(this.options.nodeNowMs());
+        this.statusDirty = true;
+        this.submit(ready);
+      }
+      this.turnScheduled = false;
+      // What waits in the transport now is early or belongs to steps already durable: it may
+      // leave before this turn's writes are handed over (a follower's disk is on the critical path, ours not).
+      this.options.afterTurn?.();
+      if (this.turnWrites.length > 0) this.handOver();
     } catch (error) {
       this.options.onFatal(error);
     }
   }
 
-  /** One transaction for every write of the held steps, then their effects in step order. */
-  private applyGroup(): void {
-    const group = this.group;
-    if (group.length === 0) return;
-    this.group = [];
-    this.persist(group.length === 1 ? group[0]!.persist : group.flatMap((ready) => ready.persist), group.length);
-    for (const ready of group) this.send(ready);
-  }
-
-  private apply(ready: Ready): void {
-    this.persist(ready.persist, 1);
-    this.send(ready);
-    this.applyTimers(ready);
-  }
-
-  private persist(writes: Ready['persist'], steps: number): void {
-    if (writes.length === 0) return;
-    const { keys, durationMs } = this.options.storage.persist(writes);
-    this.options.tracer.record('persist', {
-      detail: {
-        keys: keys.slice(0, TRACE_PERSIST_KEYS_MAX), count: keys.length, durationMs: Math.round(durationMs * 1000) / 1000,
-        ...(steps > 1 ? { steps } : {}),
-      },
+  /**
+   * This turn's writes to the disk as one group. Where it commits: on this thread, when a
+   * message or reply waits for it and the worker is idle (a follower's answer to an append:
+   * the fsync is on the critical path, and two thread hand-offs would only add to it); else in
+   * the worker, so the event loop goes on (a leader's own log write, which its early appends
+   * do not wait for, a big group such as a snapshot, or a group behind others in flight).
+   */
+  private handOver(): void {
+    const writes = this.turnWrites;
+    const storage = this.options.storage;
+    const nextSeq = this.lastSeq + 1;
+    const inline = this.persistDelayMs === 0 && storage.inFlight === 0 && writes.length <= MAX_INLINE_GROUP_WRITES
+      && this.someoneWaitsFor(nextSeq);
+    const notice = inline ? storage.writeNow(writes) : undefined;
+    const seq = notice?.seq ?? storage.write(writes, this.persistDelayMs);
+    if (seq !== nextSeq) throw new Error(`storage returned group ${seq} after ${this.lastSeq}`);
+    this.lastSeq = seq;
+    this.groups.push({
+      seq, keys: writes.slice(0, TRACE_PERSIST_KEYS_MAX).map((write) => write.key), count: writes.length,
+      steps: this.turnWriteSteps, token: this.turnToken,
     });
+    this.turnWrites = [];
+    this.turnWriteSteps = 0;
+    this.turnToken = undefined;
+    if (notice === undefined) return;
+    this.onDurable(notice);
+    // What was waiting leaves now, not a loop iteration later.
+    this.options.afterTurn?.();
   }
 
-  /** What leaves the process; only after `persist` of the same step (and every earlier one). */
-  private send(ready: Ready): void {
+  /** A held message or reply waits for group `seq` (held steps are in order: look from the end). */
+  private someoneWaitsFor(seq: number): boolean {
+    for (let index = this.held.length - 1; index >= 0 && this.held[index]!.afterSeq === seq; index -= 1) {
+      const ready = this.held[index]!.ready;
+      if (ready.messages.length > 0 || ready.replies.length > 0) return true;
+    }
+    return false;
+  }
+
+  /** What leaves the process; only after the step's writes (and every earlier step's) are durable. */
+  private applyEffects(ready: Ready): void {
     for (const note of ready.notes) this.options.tracer.record('state', { detail: { name: note.name, ...note.detail } });
     for (const message of ready.messages) this.options.sendMessage(message);
     for (const reply of ready.replies) this.options.reply(reply);

@@ -15,10 +15,11 @@ import { MAX_HELD_MESSAGES_PER_LINK } from './limits.ts';
 
 export type DropReason = 'cut' | 'loss' | 'queue-full' | 'link-down';
 
-/** One thing to send on a link: a socket.io event name and its data. */
+/** One thing to send on a link: a socket.io event name and its data (and its JSON, when the sender has it already). */
 export interface Outgoing {
   event: string;
   data: unknown;
+  json?: string;
 }
 
 export interface FaultFilterOptions {

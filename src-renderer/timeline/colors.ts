@@ -44,3 +44,30 @@ function hashedColor(id: string): string {
   for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
   return NODE_PALETTE[hash % NODE_PALETTE.length]!;
 }
+
+/**
+ * One color per Raft term, the same in the Raft view's log cells and in the space-time
+ * diagram, so that "term 4 is magenta" reads across both. A palette of its own (ColorBrewer
+ * Dark2 and a blue), darker than the nodes' so that a term never passes for a process; it
+ * cycles after eight terms, which is why every place that shows a term color also writes
+ * its number. Term 0 (before any election) is grey.
+ */
+const TERM_PALETTE = [
+  '#1b9e77', // teal
+  '#7570b3', // violet
+  '#d95f02', // orange
+  '#e7298a', // magenta
+  '#66a61e', // green
+  '#b8860b', // dark gold
+  '#a6761d', // brown
+  '#1f78b4', // blue
+] as const;
+const TERM_ZERO_COLOR = '#9aa0a6';
+
+export function termColor(term: number): string {
+  if (!Number.isInteger(term) || term <= 0) return TERM_ZERO_COLOR;
+  return TERM_PALETTE[(term - 1) % TERM_PALETTE.length]!;
+}
+
+/** Text that reads on a term's color: every term color is dark enough for white. */
+export const TERM_TEXT_COLOR = '#ffffff';

@@ -6,7 +6,7 @@
 import type { ProcessId } from '../../src-node/contract/clock.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import type { CanvasTheme } from './canvas-theme.ts';
-import { processColor, withAlpha } from './colors.ts';
+import { processColor, termColor, withAlpha } from './colors.ts';
 import { eventLabel } from './event-labels.ts';
 import { partitionGroups, partitionLabel, type AxisPoint } from './fault-intervals.ts';
 import {
@@ -43,6 +43,18 @@ export interface Scene {
   /** How each event relates to the selection; null when nothing is selected. */
   relationOf: ((event: StoredEvent) => CausalRelation) | null;
   selected: StoredEvent | null;
+  /** A Raft run: lanes, events and messages take the color of their term (term-timeline.ts). */
+  termColors?: boolean;
+}
+
+/** Gray for an event of a Raft run whose term the trace window has not told yet. */
+const UNKNOWN_TERM_COLOR = '#a0a6ad';
+
+/** The color an event is drawn in: its process's, or in a Raft run its term's. */
+function eventColor(scene: Scene, event: StoredEvent): string {
+  if (scene.termColors !== true || !scene.layout.terms.changes.has(event.node)) return processColor(event.node);
+  const term = scene.layout.terms.termOf(event);
+  return term === null ? UNKNOWN_TERM_COLOR : termColor(term);
 }
 
 /** Lanes share the height between the axis and the bottom, within readable limits. */
@@ -177,6 +189,31 @@ function drawLaneLines(scene: Scene): void {
     context.moveTo(GUTTER_PX, lane.y);
     context.lineTo(scene.width, lane.y);
     context.stroke();
+  }
+  if (scene.termColors === true) for (const lane of scene.lanes) drawTermBands(scene, lane);
+}
+
+/** A Raft node's lane as a ribbon in the color of its term, with the term written where it starts. */
+function drawTermBands(scene: Scene, lane: LanePlace): void {
+  const changes = scene.layout.terms.changes.get(lane.process);
+  if (changes === undefined) return;
+  const { context, view } = scene;
+  const end = Math.max(latestValue(scene), view.start + (scene.width - GUTTER_PX) / view.pxPerUnit);
+  const value = (change: (typeof changes)[number]): number => (view.axis === 'lab' ? change.labTimeMs : change.lamport);
+  let labelRight = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i]!;
+    const next = changes[i + 1];
+    const x0 = xOf(scene, value(change));
+    const x1 = xOf(scene, next === undefined ? end : Math.max(value(change), value(next)));
+    if (!visible(scene, x0, x1)) continue;
+    const color = termColor(change.term);
+    context.fillStyle = withAlpha(color, 0.85);
+    context.fillRect(x0, lane.y - 2.5, Math.max(1, x1 - x0), 5);
+    const labelX = Math.max(x0, GUTTER_PX) + 4;
+    if (x1 - labelX > 46 && labelX > labelRight) {
+      labelRight = labelX + labelAt(scene, `term ${change.term}`, labelX, lane.y + 12, color, 11) + 8;
+    }
   }
 }
 
@@ -346,6 +383,8 @@ function drawMessages(scene: Scene): void {
     const sender = senderOf(edge);
     let color = colors.get(sender);
     if (color === undefined) colors.set(sender, (color = processColor(sender)));
+    // A Raft message in its sender's term (the term it carries); a missing send leaves the sender's color.
+    if (scene.termColors === true && edge.send !== null) color = eventColor(scene, edge.send);
     const key = `${color}|${alpha}|${shape.dashed ? 1 : 0}`;
     let batch = batches.get(key);
     if (batch === undefined) batches.set(key, (batch = []));
@@ -445,7 +484,6 @@ function drawLaneEvents(scene: Scene, place: LanePlace): void {
   const list = laneEvents(lane, axis);
   const [begin, end] = laneWindow(lane, axis, from, to);
   const dense = end - begin > (scene.width - GUTTER_PX) / 3;
-  const color = processColor(place.process);
   const dots = new Map<string, number[]>();
   let lastColumn = Number.NaN;
   let labelRight = Number.NEGATIVE_INFINITY;
@@ -459,7 +497,7 @@ function drawLaneEvents(scene: Scene, place: LanePlace): void {
       const column = Math.round(x);
       if (column === lastColumn) continue;
       lastColumn = column;
-      const style = denseStyle(scene, color, relation);
+      const style = denseStyle(scene, eventColor(scene, event), relation);
       let xs = dots.get(style);
       if (xs === undefined) dots.set(style, (xs = []));
       xs.push(x);
@@ -488,7 +526,7 @@ function denseStyle(scene: Scene, color: string, relation: CausalRelation | null
 
 function drawGlyph(scene: Scene, event: StoredEvent, x: number, y: number): void {
   const { context, theme, laneHeight } = scene;
-  const color = processColor(event.node);
+  const color = eventColor(scene, event);
   context.fillStyle = color;
   context.strokeStyle = color;
   context.lineWidth = 1.5;

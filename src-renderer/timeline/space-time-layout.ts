@@ -10,6 +10,7 @@ import { CAUSAL_KINDS, type StoredEvent } from '../../src-node/contract/trace.ts
 import { compare } from '../../src-node/protocols/clocks/vector-clock.ts';
 import { advanceCursor, createCursor, planIngest } from './event-cursor.ts';
 import { FaultTimeline, SuspectTimeline, type AxisPoint } from './fault-intervals.ts';
+import { TermTimeline } from './term-timeline.ts';
 
 /** Lab time shows real delays and outages; Lamport time packs causally ordered events tight. */
 export type TimeAxis = 'lab' | 'lamport';
@@ -67,6 +68,8 @@ export class SpaceTimeLayout {
   byId = new Map<number, StoredEvent>();
   faults = new FaultTimeline();
   suspects: SuspectTimeline;
+  /** Each node's Raft term along the trace (empty for other protocols, and drawn only for Raft runs). */
+  terms = new TermTimeline();
   /** The longest message seen, per axis: how far right of a window a receive may lie and still cross it. */
   maxSpan: Record<TimeAxis, number> = { lab: 0, lamport: 0 };
   extent: Record<TimeAxis, Range> = { lab: emptyRange(), lamport: emptyRange() };
@@ -98,6 +101,7 @@ export class SpaceTimeLayout {
     this.byId = new Map();
     this.faults = new FaultTimeline();
     this.suspects = new SuspectTimeline(this.phiThreshold);
+    this.terms = new TermTimeline();
     this.maxSpan = { lab: 0, lamport: 0 };
     this.extent = { lab: emptyRange(), lamport: emptyRange() };
     this.laneEventCount = 0;
@@ -115,6 +119,7 @@ export class SpaceTimeLayout {
       return;
     }
     widen(this.extent.lamport, event.lamport);
+    this.terms.ingest(event);
     const lane = this.laneOf(event.node);
     insertSorted(lane.byLab, event, 'lab');
     insertSorted(lane.byLamport, event, 'lamport');

@@ -28,10 +28,19 @@
 // Shape (etcd-raft style): a pure state machine. Every input runs to completion and returns a
 // Ready; roles are step functions swapped by becomeFollower/becomePreCandidate/
 // becomeCandidate/becomeLeader, which assert the transition is legal.
+//
+// On a pipelined host (CoreContext.pipelined; the node runtime and the simulator are) the
+// leader writes its log in parallel with replicating it (dissertation §10.2.1, as etcd does):
+// its AppendEntries and all client replies are `early` effects, and it counts itself toward a
+// commit majority only up to `durableIndex`, which the host's `persisted` calls advance.
+// Proposals and reads wait for the host's `flush` at the end of a batch of inputs, so a batch
+// travels in one AppendEntries per follower and shares one heartbeat round. Followers' and
+// candidates' messages still wait for their writes, and no message of a term leaves before the
+// term and vote are durable. Without `pipelined`, every effect waits for the step's writes.
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, Ready } from '../../contract/core.ts';
-import { emptyReady } from '../../contract/core.ts';
+import { emptyReady, RAFT_VIEW_LOG_TAIL_MAX, RAFT_VIEW_SUMMARY_MAX, type RaftView } from '../../contract/core.ts';
 import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
 import { RaftLog, STABLE_KEY, type Entry, type HardState, type Snapshot } from './log.ts';
 import {
@@ -122,10 +131,32 @@ export class RaftCore implements ProtocolCore {
   private termStartIndex = 0;
   private leaderContactMs = Number.NEGATIVE_INFINITY;
   private nowMs = 0;
+  /** When (node clock) the election timer was last armed, and for how long: what status() shows as a countdown. */
+  private electionArmed = { atMs: 0, timeoutMs: 0 };
   private recovered = false;
   private hardDirty = false;
   private readonly writes = new Map<string, unknown>();
   private ready: Ready = emptyReady();
+  // Pipelined hosts (CoreContext.pipelined; dissertation §10.2.1). The leader's AppendEntries
+  // and every client reply leave as `early` effects, before the step's writes are durable; the
+  // host says with `persisted` which steps' writes are. The leader counts itself toward a
+  // commit majority only up to `durableIndex`, so an entry is committed only once a majority
+  // has it on disk, the leader included or not. Appends wait for `flush`, so all the proposals
+  // of one batch of input travel in one AppendEntries per follower.
+  private readonly pipelined: boolean;
+  /** The log prefix this node's disk is known to hold (pipelined; otherwise the whole log). */
+  private durableIndex = 0;
+  /** The token of the latest step that persisted, and of the latest one the host said is durable. */
+  private persistToken = 0;
+  private durableToken = 0;
+  /** The token of the latest step that wrote term and vote: no early message before it is durable. */
+  private hardToken = 0;
+  /** Steps whose writes are not known durable yet, and the log's last index after each. */
+  private unpersisted: { token: number; lastIndex: number }[] = [];
+  /** Proposals (or acknowledgements) since the last flush: followers may lack entries. */
+  private replicationDue = false;
+  /** Reads since the last flush: the next heartbeat round starts at the flush. */
+  private roundDue = false;
 
   constructor(context: CoreContext, observer: ApplyObserver | null = null) {
     this.self = context.self;
@@ -140,6 +171,7 @@ export class RaftCore implements ProtocolCore {
     this.snapshotVoters = [...initial];
     this.voters = [...initial];
     this.log = new RaftLog((key, value) => this.writes.set(key, value));
+    this.pipelined = context.pipelined === true;
   }
 
   step(input: CoreInput): Ready {
@@ -154,10 +186,47 @@ export class RaftCore implements ProtocolCore {
       else if (input.kind === 'client') this.onClient(input.requestId, input.op);
       // Suspicion: Raft has its own failure detector (the election timeout); it ignores the host's.
     }
+    return this.endStep();
+  }
+
+  /** Pipelined hosts, after every batch of inputs: one append (or one heartbeat round) per follower for the whole batch. */
+  flush(nowMs: number): Ready {
+    this.ready = emptyReady();
+    this.nowMs = nowMs;
+    assert(this.pipelined && this.recovered, 'flush comes from a pipelined host, after `recover`');
+    if (this.role === 'leader' && this.roundDue) this.sendHeartbeatRound();
+    if (this.role === 'leader' && this.replicationDue) for (const peer of this.progress.keys()) this.replicate(peer);
+    this.replicationDue = false;
+    this.roundDue = false;
+    return this.endStep();
+  }
+
+  /** Pipelined hosts: the writes of every step up to `token` are on disk. */
+  persisted(token: number, nowMs: number): Ready {
+    this.ready = emptyReady();
+    this.nowMs = nowMs;
+    assert(this.pipelined && token > this.durableToken && token <= this.persistToken, `persisted ${token} out of order (durable ${this.durableToken}, last ${this.persistToken})`);
+    this.durableToken = token;
+    while (this.unpersisted.length > 0 && this.unpersisted[0]!.token <= token) {
+      this.durableIndex = Math.max(this.durableIndex, this.unpersisted.shift()!.lastIndex);
+    }
+    this.maybeCommit();
+    return this.endStep();
+  }
+
+  /** The step's writes (the hard state last), and on a pipelined host the token that `persisted` will return. */
+  private endStep(): Ready {
+    const hardWritten = this.hardDirty;
     if (this.hardDirty) this.writes.set(STABLE_KEY.hard, { term: this.term, votedFor: this.votedFor } satisfies HardState);
     this.hardDirty = false;
     for (const [key, value] of this.writes) this.ready.persist.push({ key, value });
     this.writes.clear();
+    if (this.pipelined && this.ready.persist.length > 0) {
+      this.persistToken += 1;
+      this.ready.persistedToken = this.persistToken;
+      this.unpersisted.push({ token: this.persistToken, lastIndex: this.log.lastIndex });
+      if (hardWritten) this.hardToken = this.persistToken;
+    }
     return this.ready;
   }
 
@@ -175,6 +244,33 @@ export class RaftCore implements ProtocolCore {
         voters: this.voters.join(','),
       },
       data: Object.fromEntries(this.machine.data),
+      view: this.view(),
+    };
+  }
+
+  /** What the Raft view in the UI draws: bounded (the log's tail only), sent on every change. */
+  private view(): RaftView {
+    const firstShown = Math.max(this.log.snapshotIndex + 1, this.log.lastIndex - RAFT_VIEW_LOG_TAIL_MAX + 1);
+    const leading = this.role === 'leader';
+    const armed = this.electionArmed;
+    return {
+      protocol: 'raft', source: 'live', role: this.role, term: this.term, votedFor: this.votedFor, leader: this.leader,
+      commitIndex: this.commitIndex, appliedIndex: this.appliedIndex, lastIndex: this.log.lastIndex,
+      snapshot: { index: this.log.snapshotIndex, term: this.log.snapshotTerm },
+      logTail: this.log.slice(firstShown, RAFT_VIEW_LOG_TAIL_MAX).map((entry) => ({
+        index: entry.index, term: entry.term, kind: entry.kind, summary: entrySummary(entry),
+      })),
+      // A leader's election timer is cancelled (becomeLeader); every other role's runs.
+      election: leading ? null : { timeoutMs: armed.timeoutMs, remainingMs: armed.atMs + armed.timeoutMs - this.nowMs, atNodeMs: this.nowMs },
+      followers: leading
+        ? [...this.progress].map(([id, progress]) => ({
+          id, matchIndex: progress.matchIndex, nextIndex: progress.nextIndex,
+          inflight: Math.max(0, progress.nextIndex - 1 - progress.matchIndex),
+          needsSnapshot: progress.nextIndex <= this.log.snapshotIndex, responsive: progress.roundAcked >= this.round - 2,
+        }))
+        : [],
+      pending: { writes: this.pendingWrites.size, reads: this.pendingReads.length },
+      voters: [...this.voters],
     };
   }
 
@@ -204,6 +300,7 @@ export class RaftCore implements ProtocolCore {
       this.appliedIndex = this.snapshot.index;
     }
     this.refreshConfig();
+    this.durableIndex = this.log.lastIndex;
     this.resetElectionTimer();
     this.note('recovered', { term: this.term, votedFor: this.votedFor, lastIndex: this.log.lastIndex, snapshotIndex: this.log.snapshotIndex });
   }
@@ -461,6 +558,7 @@ export class RaftCore implements ProtocolCore {
     const { electionTimeoutMsMin: min, electionTimeoutMsMax: max } = this.params;
     const afterMs = min + Math.floor(this.random() * (max - min + 1));
     this.ready.timers.push({ kind: 'set', timer: TIMER.election, afterMs: Math.min(afterMs, max) });
+    this.electionArmed = { atMs: this.nowMs, timeoutMs: Math.min(afterMs, max) };
   }
 
   private quorum(): number {
@@ -507,13 +605,21 @@ export class RaftCore implements ProtocolCore {
     for (const [offset, entry] of entries.entries()) {
       const localTerm = this.log.termAt(entry.index);
       if (localTerm === entry.term) continue;
-      if (localTerm !== undefined) {
+      const truncated = localTerm !== undefined;
+      if (truncated) {
         assert(entry.index > this.commitIndex, `a leader overwrote committed entry ${entry.index} (commitIndex ${this.commitIndex})`);
         this.note('log-truncated', { fromIndex: entry.index, lastIndex: this.log.lastIndex });
         this.log.truncateFrom(entry.index);
+        this.logRewound(entry.index);
       }
-      for (const rest of entries.slice(offset)) this.log.append(rest);
-      this.refreshConfig();
+      let configChanged = truncated;
+      for (let rest = offset; rest < entries.length; rest += 1) {
+        const appended = entries[rest]!;
+        this.log.append(appended);
+        if (appended.kind === 'config') configChanged = true;
+      }
+      // The configuration is the latest config entry of the log: only a truncation or a new config entry can change it.
+      if (configChanged) this.refreshConfig();
       return;
     }
   }
@@ -529,6 +635,8 @@ export class RaftCore implements ProtocolCore {
     this.resetElectionTimer();
     const snapshot = request.snapshot;
     if (snapshot.index > this.commitIndex) {
+      // Entries after the commit index may differ from the leader's: what the disk held of them no longer counts.
+      this.logRewound(this.commitIndex + 1);
       this.log.compact(snapshot.index, snapshot.term);
       this.machine.restore(snapshot.machine);
       this.snapshot = snapshot;
@@ -550,9 +658,20 @@ export class RaftCore implements ProtocolCore {
 
   /** A new heartbeat round: AppendEntries to every follower, empty when it has nothing to catch up. */
   private sendHeartbeats(): void {
+    this.sendHeartbeatRound();
+    this.ready.timers.push({ kind: 'set', timer: TIMER.heartbeat, afterMs: this.params.heartbeatIntervalMs });
+  }
+
+  private sendHeartbeatRound(): void {
     this.round += 1;
     for (const peer of this.progress.keys()) this.sendAppend(peer, true);
-    this.ready.timers.push({ kind: 'set', timer: TIMER.heartbeat, afterMs: this.params.heartbeatIntervalMs });
+  }
+
+  /** Everything the follower lacks, as far as the pipeline has room (pipelined flush). */
+  private replicate(peer: NodeId): void {
+    while (this.sendAppend(peer, false) > 0) {
+      // One append per maxEntriesPerAppend entries, until the follower has all or the pipeline is full.
+    }
   }
 
   /**
@@ -560,22 +679,23 @@ export class RaftCore implements ProtocolCore {
    * moves past what was sent, and a rejection moves it back. At most maxInflightAppends full
    * batches are unacknowledged at once. `probe`: send even when empty (a heartbeat).
    */
-  private sendAppend(peer: NodeId, probe: boolean): void {
+  private sendAppend(peer: NodeId, probe: boolean): number {
     const progress = this.progress.get(peer)!;
     if (progress.nextIndex <= this.log.snapshotIndex) {
       if (probe) this.sendSnapshot(peer, progress);
-      return;
+      return 0;
     }
     const { maxEntriesPerAppend, maxInflightAppends } = this.params;
     const room = maxEntriesPerAppend * maxInflightAppends - (progress.nextIndex - 1 - progress.matchIndex);
     const entries = room > 0 ? this.log.slice(progress.nextIndex, Math.min(maxEntriesPerAppend, room)) : [];
-    if (entries.length === 0 && !probe) return;
+    if (entries.length === 0 && !probe) return 0;
     const prevLogIndex = progress.nextIndex - 1;
     const request: AppendEntriesRequest = {
       term: this.term, prevLogIndex, prevLogTerm: this.log.termAt(prevLogIndex)!, entries, leaderCommit: this.commitIndex, round: this.round,
     };
     this.send(peer, MESSAGE.appendEntries, request);
     progress.nextIndex = prevLogIndex + entries.length + 1;
+    return entries.length;
   }
 
   private sendSnapshot(peer: NodeId, progress: Progress): void {
@@ -602,7 +722,8 @@ export class RaftCore implements ProtocolCore {
       progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(hinted, reply.rejectedIndex, progress.nextIndex));
     }
     if (this.role === 'leader') {
-      this.sendAppend(source, !reply.success);
+      if (this.pipelined && reply.success) this.replicationDue = true;
+      else this.sendAppend(source, !reply.success);
       this.serveReads();
     }
   }
@@ -629,7 +750,7 @@ export class RaftCore implements ProtocolCore {
   private maybeCommit(): void {
     if (this.role !== 'leader') return;
     const matches = this.voters
-      .map((id) => (id === this.self ? this.log.lastIndex : (this.progress.get(id)?.matchIndex ?? 0)))
+      .map((id) => (id === this.self ? this.selfMatchIndex() : (this.progress.get(id)?.matchIndex ?? 0)))
       .sort((a, b) => b - a);
     const candidate = matches[this.quorum() - 1] ?? 0;
     if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) this.advanceCommit(candidate);
@@ -770,9 +891,16 @@ export class RaftCore implements ProtocolCore {
   }
 
   private read(requestId: string, key: string): void {
-    this.round += 1;
-    this.pendingReads.push({ requestId, key, readIndex: Math.max(this.commitIndex, this.termStartIndex), round: this.round });
-    for (const peer of this.progress.keys()) this.sendAppend(peer, true);
+    const readIndex = Math.max(this.commitIndex, this.termStartIndex);
+    if (this.pipelined) {
+      // The round starts at the flush, after this read arrived: one round for all the batch's reads.
+      this.roundDue = true;
+      this.pendingReads.push({ requestId, key, readIndex, round: this.round + 1 });
+    } else {
+      this.round += 1;
+      this.pendingReads.push({ requestId, key, readIndex, round: this.round });
+      for (const peer of this.progress.keys()) this.sendAppend(peer, true);
+    }
     this.serveReads();
   }
 
@@ -798,7 +926,8 @@ export class RaftCore implements ProtocolCore {
   private propose(requestId: string, entry: Entry): void {
     this.appendEntry(entry);
     this.pendingWrites.set(entry.index, { requestId, term: this.term });
-    for (const peer of this.progress.keys()) this.sendAppend(peer, false);
+    if (this.pipelined) this.replicationDue = true;
+    else for (const peer of this.progress.keys()) this.sendAppend(peer, false);
     this.maybeCommit();
   }
 
@@ -809,17 +938,54 @@ export class RaftCore implements ProtocolCore {
 
   // ---- effects -----------------------------------------------------------------------------
 
+  /**
+   * On a pipelined host the leader's AppendEntries and InstallSnapshot leave early, while its
+   * own writes are on their way to disk (§10.2.1): they promise nothing about its disk. Not
+   * before its term and vote are durable, though — no message of a term may leave before then.
+   */
   private send(target: NodeId, type: string, payload: unknown): void {
-    this.ready.messages.push({ target, type, payload });
+    const early = this.pipelined && this.role === 'leader' && this.hardToken <= this.durableToken
+      && (type === MESSAGE.appendEntries || type === MESSAGE.installSnapshot);
+    (early ? this.earlyEffects().messages : this.ready.messages).push({ target, type, payload });
   }
 
+  /**
+   * On a pipelined host every reply leaves early: none depends on this node's pending writes. An
+   * `ok` for a write needs a commit, which needs a majority of disks (this one counted only once
+   * durable); a read answers from applied, so committed, state; `fail` and `info` promise nothing.
+   */
   private reply(requestId: string, result: ClientResult): void {
-    this.ready.replies.push({ requestId, result });
+    (this.pipelined ? this.earlyEffects().replies : this.ready.replies).push({ requestId, result });
+  }
+
+  private earlyEffects(): NonNullable<Ready['early']> {
+    this.ready.early ??= { messages: [], replies: [] };
+    return this.ready.early;
+  }
+
+  /** How far the leader's own log counts toward a commit: on a pipelined host, only what is durable. */
+  private selfMatchIndex(): number {
+    return this.pipelined ? this.durableIndex : this.log.lastIndex;
+  }
+
+  /** The log changes from `fromIndex` on (truncation, snapshot install): what the disk held there no longer counts. */
+  private logRewound(fromIndex: number): void {
+    this.durableIndex = Math.min(this.durableIndex, fromIndex - 1);
+    for (const step of this.unpersisted) step.lastIndex = Math.min(step.lastIndex, fromIndex - 1);
   }
 
   private note(name: string, detail: Record<string, unknown>): void {
     this.ready.notes.push({ name, detail });
   }
+}
+
+/** One line for the UI: what an entry does (`put x=1`, `cas x 1→2`, `no-op`, `config n1,n2`). */
+function entrySummary(entry: Entry): string {
+  const text = entry.kind === 'noop' ? 'no-op'
+    : entry.kind === 'config' ? `config ${entry.voters.join(',')}`
+    : entry.command.f === 'put' ? `put ${entry.command.key}=${JSON.stringify(entry.command.value)}`
+    : `cas ${entry.command.key} ${JSON.stringify((entry.command.value as { from: unknown }).from)}→${JSON.stringify((entry.command.value as { to: unknown }).to)}`;
+  return text.length > RAFT_VIEW_SUMMARY_MAX ? `${text.slice(0, RAFT_VIEW_SUMMARY_MAX - 1)}…` : text;
 }
 
 /** A short hash of what an entry says (FNV-1a of its JSON): equal entries, equal digests. */
