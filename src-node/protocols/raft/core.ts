@@ -76,6 +76,14 @@ interface Progress {
   roundAcked: number;
   /** Heard from since the last check-quorum. */
   recentActive: boolean;
+  /**
+   * Probing (etcd-raft's probe state): after a rejection, the prevLogIndex of the latest
+   * append sent to this follower, else null. While probing the leader sends one append at a
+   * time (on the rejection, or with a heartbeat) and ignores rejections of any other: with
+   * several appends in flight, the rejections of those sent before the back-off are stale,
+   * and answering each would send the same batch again and again.
+   */
+  probeIndex: number | null;
 }
 
 interface PendingWrite {
@@ -653,7 +661,7 @@ export class RaftCore implements ProtocolCore {
   // ---- replication: leader side -----------------------------------------------------------
 
   private newProgress(): Progress {
-    return { nextIndex: this.log.lastIndex + 1, matchIndex: 0, roundAcked: 0, recentActive: true };
+    return { nextIndex: this.log.lastIndex + 1, matchIndex: 0, roundAcked: 0, recentActive: true, probeIndex: null };
   }
 
   /** A new heartbeat round: AppendEntries to every follower, empty when it has nothing to catch up. */
@@ -669,6 +677,8 @@ export class RaftCore implements ProtocolCore {
 
   /** Everything the follower lacks, as far as the pipeline has room (pipelined flush). */
   private replicate(peer: NodeId): void {
+    // A follower being probed gets its next append when the probe is answered (or with a heartbeat).
+    if (this.progress.get(peer)?.probeIndex !== null) return;
     while (this.sendAppend(peer, false) > 0) {
       // One append per maxEntriesPerAppend entries, until the follower has all or the pipeline is full.
     }
@@ -695,6 +705,11 @@ export class RaftCore implements ProtocolCore {
     };
     this.send(peer, MESSAGE.appendEntries, request);
     progress.nextIndex = prevLogIndex + entries.length + 1;
+    if (progress.probeIndex !== null) {
+      progress.probeIndex = prevLogIndex;
+      // One append at a time while probing: tell the pipelining loop there is no room.
+      return 0;
+    }
     return entries.length;
   }
 
@@ -714,12 +729,20 @@ export class RaftCore implements ProtocolCore {
     if (reply.success) {
       progress.matchIndex = Math.max(progress.matchIndex, reply.matchIndex);
       progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
+      progress.probeIndex = null;
       this.maybeCommit();
     } else {
+      const stale = reply.rejectedIndex <= progress.matchIndex || (progress.probeIndex !== null && reply.rejectedIndex !== progress.probeIndex);
+      if (stale) {
+        // The answer to an append sent before the latest probe: that probe's answer decides.
+        if (this.role === 'leader') this.serveReads();
+        return;
+      }
       // Fast back-off: skip the follower's whole conflicting term, or to its log's end.
       const lastOfTerm = reply.conflictTerm === null ? 0 : this.log.lastIndexOfTerm(reply.conflictTerm);
       const hinted = lastOfTerm > 0 ? lastOfTerm + 1 : reply.conflictIndex;
       progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(hinted, reply.rejectedIndex, progress.nextIndex));
+      progress.probeIndex = progress.nextIndex - 1;
     }
     if (this.role === 'leader') {
       if (this.pipelined && reply.success) this.replicationDue = true;
@@ -735,6 +758,7 @@ export class RaftCore implements ProtocolCore {
     progress.roundAcked = Math.max(progress.roundAcked, reply.round);
     progress.matchIndex = Math.max(progress.matchIndex, reply.matchIndex);
     progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
+    progress.probeIndex = null;
     this.maybeCommit();
     if (this.role === 'leader') {
       this.sendAppend(source, false);
@@ -927,7 +951,7 @@ export class RaftCore implements ProtocolCore {
     this.appendEntry(entry);
     this.pendingWrites.set(entry.index, { requestId, term: this.term });
     if (this.pipelined) this.replicationDue = true;
-    else for (const peer of this.progress.keys()) this.sendAppend(peer, false);
+    else for (const [peer, progress] of this.progress) if (progress.probeIndex === null) this.sendAppend(peer, false);
     this.maybeCommit();
   }
 
