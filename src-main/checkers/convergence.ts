@@ -61,6 +61,8 @@ export interface ConvergenceInput {
   functions?: RegisterFunctions;
   /** `written` (default): each value held was written as is. `merged`: states merge writes (CRDTs); values are not traced. */
   values?: 'written' | 'merged';
+  /** Which replicas must hold a key (a partitioned store); absent: all of them. A key is compared only among its holders. */
+  holders?: (key: string) => readonly string[];
 }
 
 /** Are all replicas equal, key by key, and (with a history) does each hold only written values? */
@@ -78,7 +80,9 @@ export function checkConvergence(input: ConvergenceInput): ConvergenceCheck {
   let differingCount = 0;
   for (const key of keys) {
     const groups = new Map<string, DifferingKey['groups'][number]>();
+    const holders = input.holders?.(key);
     for (const { replica, state } of states) {
+      if (holders !== undefined && !holders.includes(replica)) continue;
       const present = state.has(key);
       const value = state.get(key);
       const written = writtenOf(key, present, value);

@@ -13,6 +13,7 @@ import type { CheckVerdict, HistoryEntry } from '../../src-node/contract/history
 import type { CompletedOp } from '../workload/client.ts';
 import { finalReadsFromCompletedOps, historyFromCompletedOps } from '../workload/history.ts';
 import { LabRun } from './run.ts';
+import { protocolByName } from '../../src-node/protocols/registry.ts';
 import { checkRunHistory } from './history-check.ts';
 
 export interface ScenarioReport {
@@ -166,7 +167,8 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
         const replicas = Object.fromEntries(run.cluster.nodes()
           .filter((node) => node.state === 'up' && node.status?.data !== undefined)
           .map((node) => [node.id, node.status?.data ?? {}]));
-        const result = checkConvergence({ replicas, history });
+        const holdersOf = protocolByName(scenario.protocol.name).holdersOf?.(protocolByName(scenario.protocol.name).parseParams(scenario.protocol.params), run.cluster.nodeIds);
+        const result = checkConvergence({ replicas, history, ...(holdersOf ? { holders: holdersOf } : {}) });
         return judged('convergence', check.expect, asVerdict(result.verdict), result.summary, result.differing);
       }
       case 'raft-invariants': {

@@ -33,7 +33,7 @@ export interface NodeEnd {
  * in the same epoch, in sync, with no acknowledgement pending. For every protocol: every node
  * that should run is running, and all of them hold the same data.
  */
-export function unsettledReason(nodes: readonly NodeEnd[]): string | null {
+export function unsettledReason(nodes: readonly NodeEnd[], holdersOf?: (key: string) => readonly string[]): string | null {
   const missing = nodes.filter((node) => node.state === 'down' || node.paused);
   if (missing.length > 0) return `${missing.map((node) => node.id).join(', ')} not running`;
   const up = nodes.filter((node) => node.state === 'up' && node.status !== null);
@@ -54,9 +54,21 @@ export function unsettledReason(nodes: readonly NodeEnd[]): string | null {
   }
   const raft = raftUnsettledReason(up);
   if (raft !== null) return raft;
+  if (holdersOf !== undefined) return partitionedDataReason(up, holdersOf);
   const first = canonical(up[0]!.status!.data);
   const differing = up.filter((node) => canonical(node.status!.data) !== first);
   if (differing.length > 0) return `data differs: ${up[0]!.id} vs ${differing.map((node) => node.id).join(', ')}`;
+  return null;
+}
+
+/** A partitioned store (Dynamo) has settled when every key is held, alike, by every node that must hold it. */
+function partitionedDataReason(up: readonly NodeEnd[], holdersOf: (key: string) => readonly string[]): string | null {
+  const keys = new Set(up.flatMap((node) => Object.keys(node.status!.data ?? {})));
+  for (const key of [...keys].sort()) {
+    const holders = up.filter((node) => holdersOf(key).includes(node.id));
+    const values = new Set(holders.map((node) => { const data = node.status!.data ?? {}; return key in data ? JSON.stringify(data[key]) : 'absent'; }));
+    if (values.size > 1) return `replicas of ${key} differ (${holders.map((node) => node.id).join(', ')})`;
+  }
   return null;
 }
 
@@ -108,6 +120,8 @@ export interface RunObservations {
   raftInvariants?: RaftInvariantsResult | null;
   /** The scenario's `events` and `leaders` checks, judged from the whole trace as it was recorded. */
   traceAssertions?: ReadonlyMap<TraceAssertion, AssertionResult> | null;
+  /** Where each key lives, for a partitioned store (Dynamo); undefined: on every node. */
+  holdersOf?: ((key: string) => readonly NodeId[]) | undefined;
   healAtMs: number | null;
   convergedAtMs: number | null;
   unsettled: string | null;
@@ -198,12 +212,21 @@ const VERDICTS: Record<string, Verdict> = { valid: 'pass', invalid: 'fail', unkn
 function judgeDurability(observed: RunObservations, expect: SimExpectations): CheckResult {
   const source = authority(observed.nodes);
   const finalReads: FinalRead[] = [];
-  if (source !== null) {
+  const keys = new Set(observed.history.filter((entry) => entry.f === 'put' && typeof entry.key === 'string').map((entry) => entry.key!));
+  const { holdersOf } = observed;
+  if (holdersOf !== undefined) {
+    // A partitioned store: each key is read from the first of its holders that is up.
+    const up = observed.nodes.filter((node) => node.state === 'up' && node.status !== null);
+    for (const key of keys) {
+      const holder = up.find((node) => holdersOf(key).includes(node.id));
+      const data = (holder?.status?.data ?? {}) as Record<string, unknown>;
+      finalReads.push({ key, value: Object.hasOwn(data, key) ? data[key] : null });
+    }
+  } else if (source !== null) {
     const data = (source.status?.data ?? {}) as Record<string, unknown>;
-    const keys = new Set(observed.history.filter((entry) => entry.f === 'put' && typeof entry.key === 'string').map((entry) => entry.key!));
     for (const key of keys) finalReads.push({ key, value: Object.hasOwn(data, key) ? data[key] : null });
   }
-  const from = source === null ? ' (no node up to read from)' : ` (read back from ${source.id})`;
+  const from = holdersOf !== undefined ? ' (each key read back from one of its replicas)' : source === null ? ' (no node up to read from)' : ` (read back from ${source.id})`;
   try {
     const durability = checkDurability(withoutFailed(observed.history), finalReads);
     return judged('durability', expect.durability, VERDICTS[durability.verdict] ?? 'unknown', durability.summary + from, durability.lost);

@@ -112,6 +112,8 @@ class Simulation implements NodeWorld {
   /** A scenario's `events` and `leaders` checks, judged from the trace as it is recorded (in both trace modes). */
   private readonly assertionMonitor: TraceAssertionMonitor | null;
   private events = 0;
+  /** Where each key must live, for protocols that partition their data (Dynamo); undefined: everywhere. */
+  private readonly holdersOf: ((key: string) => readonly NodeId[]) | undefined;
 
   constructor(private readonly config: SimConfig, mode: TraceMode, definitionOverride?: ProtocolDefinition) {
     this.trace = new SimTrace(mode);
@@ -134,6 +136,7 @@ class Simulation implements NodeWorld {
     this.nemesisRandom = root.fork();
     const workloadRandom = root.fork();
     const definition = definitionOverride ?? protocolByName(config.protocol.name);
+    this.holdersOf = definition.holdersOf?.(definition.parseParams(config.protocol.params), config.nodes);
     const params = definition.parseParams(config.protocol.params);
     this.nodeIds = config.nodes;
     for (const id of config.nodes) {
@@ -404,7 +407,7 @@ class Simulation implements NodeWorld {
       return;
     }
     const ends = this.nodeEnds();
-    this.unsettled = unsettledReason(ends);
+    this.unsettled = unsettledReason(ends, this.holdersOf);
     if (this.unsettled !== null) return;
     const primary = authority(ends);
     const facts = primary?.status?.facts;
@@ -519,7 +522,7 @@ class Simulation implements NodeWorld {
     const workloadOps = this.operations.filter((op) => op.client !== this.probe?.id);
     const checks = judgeRun({
       nodes: this.nodeEnds(), history: this.history, keyValue: KEY_VALUE_PROTOCOLS.has(this.config.protocol.name), operations: workloadOps, nodeSamples: this.nodeSamples, suspicions: this.suspicions,
-      raftInvariants: this.raftMonitor?.result() ?? null, traceAssertions: this.assertionMonitor?.results() ?? null,
+      raftInvariants: this.raftMonitor?.result() ?? null, traceAssertions: this.assertionMonitor?.results() ?? null, holdersOf: this.holdersOf,
       faults: this.faults, fatals: this.fatals, healAtMs: this.healAtMs, convergedAtMs: this.convergedAtMs,
       unsettled: this.unsettled, endMs: this.nowMs, boundMs: config.liveness.boundMs,
     }, config.expect);

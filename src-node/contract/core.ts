@@ -208,6 +208,12 @@ export interface ProtocolDefinition {
   /** Validates and completes the scenario's parameters; throws `Error` with a clear message. */
   parseParams(raw: unknown): Record<string, unknown>;
   create(context: CoreContext): ProtocolCore;
+  /**
+   * Optional, for protocols that partition their data (Dynamo's preference lists): which
+   * nodes must hold `key` once the cluster has converged. Absent: every node holds every key.
+   * Convergence checks compare a key only among its holders.
+   */
+  holdersOf?(params: Record<string, unknown>, nodes: readonly NodeId[]): (key: string) => readonly NodeId[];
 }
 
 export function emptyReady(): Ready {
