@@ -232,7 +232,7 @@ class Simulation implements NodeWorld {
     let role: string | null = null;
     if (node.core !== null) {
       try {
-        role = node.core.status().role;
+        role = node.core.roleName?.() ?? node.core.status().role;
       } catch (error) {
         this.fatal(node, error);
         return;

@@ -192,6 +192,12 @@ export interface ProtocolCore {
   step(input: CoreInput): Ready;
   status(): CoreStatus;
   /**
+   * Optional: `status().role` without building the status. Hosts that look at the role after
+   * every step (the simulator) use it; a status that copies the replicated data and a log
+   * tail is too dear for that.
+   */
+  roleName?(): string;
+  /**
    * Optional; a pipelined host calls it after every batch of inputs (all that arrived
    * together), before their held effects apply: a core may hold back work that is cheaper
    * done once per batch (Raft: one AppendEntries per follower for all the batch's proposals).

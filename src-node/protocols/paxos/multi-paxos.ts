@@ -111,6 +111,10 @@ export class MultiPaxosCore implements ProtocolCore {
     return this.out.take();
   }
 
+  roleName(): string {
+    return this.role;
+  }
+
   status(): CoreStatus {
     const text = (ballot: Ballot | null): string | null => (ballot === null ? null : `${ballot.round}.${ballot.node}`);
     return {

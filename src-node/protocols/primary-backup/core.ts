@@ -129,6 +129,10 @@ export class PrimaryBackupCore implements ProtocolCore {
     return this.ready;
   }
 
+  roleName(): string {
+    return this.role;
+  }
+
   status(): CoreStatus {
     return {
       role: this.role,

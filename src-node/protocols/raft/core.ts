@@ -238,6 +238,10 @@ export class RaftCore implements ProtocolCore {
     return this.ready;
   }
 
+  roleName(): string {
+    return this.role;
+  }
+
   status(): CoreStatus {
     return {
       role: this.role,
