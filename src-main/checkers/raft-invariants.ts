@@ -19,7 +19,7 @@
 // simulator can feed it while it runs without keeping the trace.
 
 import type { TraceEvent } from '../../src-node/contract/trace.ts';
-import { entryDigest } from '../../src-node/protocols/raft/core.ts';
+import { entryDigest } from '../../src-node/protocols/raft/entries.ts';
 import type { Entry } from '../../src-node/protocols/raft/log.ts';
 
 export type RaftInvariant = 'election-safety' | 'log-matching' | 'state-machine-safety' | 'leader-completeness' | 'leader-append-only';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ExportFormat, ExportResult, HistoryCheckReport, LabSnapshot, NodeView } from '../../src-node/contract/lab-api.ts';
 import type { RunMetadata, StoredEvent } from '../../src-node/contract/trace.ts';
 import { RAFT_VIEW_LOG_TAIL_MAX, type CoreStatus, type RaftView, type RaftViewEntry } from '../../src-node/contract/core.ts';
-import { entryDigest } from '../../src-node/protocols/raft/core.ts';
+import { entryDigest } from '../../src-node/protocols/raft/entries.ts';
 import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import { TRUE_CLOCK } from '../../src-node/contract/faults.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';

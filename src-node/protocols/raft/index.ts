@@ -4,7 +4,8 @@ import type { CoreContext, ProtocolCore, ProtocolDefinition } from '../../contra
 import { RaftCore } from './core.ts';
 import { parseRaftParams } from './params.ts';
 
-export { RaftCore, TIMER, entryDigest } from './core.ts';
+export { RaftCore, TIMER } from './core.ts';
+export { entryDigest } from './entries.ts';
 export type { ApplyObserver, Role } from './core.ts';
 export { MESSAGE } from './messages.ts';
 export { STABLE_KEY } from './log.ts';
