@@ -8,38 +8,23 @@
 // The same flow would drive the desktop app through Playwright's `_electron` when an
 // Electron binary is installed; on machines without one that test says why it skips.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { ROOT, SHOTS, buildNodeBundles, startBrowserLab } from './lab-browser.ts';
 import type { LabApi } from '../../src-node/contract/lab-api.ts';
 import { displayProblem, electronArgs, electronEnv, ensureDesktopBuild, findElectronBinary } from '../../src-main/electron/launch.ts';
-import { createLab, type Lab } from '../../src-main/lab/lab.ts';
 import { SIM_PROFILES } from '../../src-main/sim/config.ts';
 import { simulate } from '../../src-main/sim/simulator.ts';
 import { writeSimTrace } from '../../src-main/cli/sim-command.ts';
-import { startWebServer, type WebServer } from '../../src-main/server/web-server.ts';
 import { placeLanes } from '../../src-renderer/timeline/space-time-draw.ts';
-// @ts-expect-error -- plain JS module (typed by src-renderer/vite.renderer.d.mts for the config only)
-import { buildRenderer } from '../../scripts/build-renderer.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shots = path.join(root, 'test-results', 'e2e');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
+const root = ROOT;
+const shots = SHOTS;
 const NODE_COUNT = 5;
 const STEP_TIMEOUT_MS = 20_000;
-
-function buildNodeBundles(): void {
-  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-node.mjs')], { stdio: 'inherit' });
-  assert.equal(built.status, 0, 'scripts/build-node.mjs failed');
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   // From the top, so that the sticky header is where a person sees it.
@@ -81,23 +66,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 }
 
 test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestContext) => {
-  buildNodeBundles();
-  const { outDir } = await buildRenderer({ quiet: true });
-  mkdirSync(shots, { recursive: true });
-  const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'distlab-e2e-'));
-  let lab: Lab | null = null;
-  let server: WebServer | null = null;
-  let browser: Browser | null = null;
-  t.after(async () => {
-    await browser?.close();
-    await server?.close();
-    await lab?.close();
-    rmSync(dataRoot, { recursive: true, force: true });
-  });
-
-  lab = await createLab({ dataRoot });
-  server = await startWebServer({ lab, rendererDir: outDir });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const { lab, server, browser, dataRoot } = await startBrowserLab(t, 'distlab-e2e-');
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1600, height: 1000 } });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -108,7 +77,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
 
   await t.test('the page loads and shows five nodes up', async () => {
-    await page.goto(server!.url);
+    await page.goto(server.url);
     await page.locator('[data-field="connection"].state-up').waitFor();
     await page.waitForFunction(
       (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
@@ -170,14 +139,14 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
 
   const victim = 'n5';
   await t.test(`crashing ${victim} shows it down and suspected`, async () => {
-    const before = (await lab!.events({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }))[0]?.id ?? 0;
+    const before = (await lab.events({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }))[0]?.id ?? 0;
     await page.click(`[data-node-card="${victim}"] [data-action="crash"]`);
     await page.locator(`[data-node-card="${victim}"][data-state="down"]`).waitFor();
     assert.equal(await page.locator(`svg.cluster-topology g.node-down[data-node="${victim}"]`).count(), 1);
     assert.ok(await page.locator(`[data-node-card="${victim}"] [data-action="restart"]`).isEnabled());
     assert.ok(await page.locator(`[data-node-card="${victim}"] [data-action="crash"]`).isDisabled());
-    const threshold = (await lab!.snapshot()).phiThreshold;
-    await waitUntil(`another node's phi of ${victim} passes ${threshold}`, async () => (await maxPhiOf(lab!, victim, before)) > threshold);
+    const threshold = (await lab.snapshot()).phiThreshold;
+    await waitUntil(`another node's phi of ${victim} passes ${threshold}`, async () => (await maxPhiOf(lab, victim, before)) > threshold);
     // The suspicion chart shows it too: some observer flags the victim as suspected.
     await page.locator('.suspicion-chart li.suspected', { hasText: victim }).first().waitFor();
     await shot(page, '02-crashed');
@@ -195,7 +164,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     const cut = await page.locator('svg.cluster-topology [data-state="cut"]').count();
     assert.equal(cut, 2 * 3 * 2, 'every link between {n1,n2,n3} and {n4,n5}, both ways');
     assert.equal(await page.locator('svg.cluster-topology [data-link="n1>n2"][data-state="cut"]').count(), 0);
-    const snapshot = await lab!.snapshot();
+    const snapshot = await lab.snapshot();
     assert.ok(snapshot.links.find((link) => link.source === 'n4' && link.target === 'n2')?.faults.cut);
     await shot(page, '04-partitioned');
     await page.click('[data-action="heal"]');
@@ -271,8 +240,8 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
 
   await t.test('starting a scenario begins a new run', async () => {
     // The same scenario again (it has no fault schedule, so all five nodes stay up).
-    const before = (await lab!.snapshot()).run?.runId;
-    const eventsBefore = (await lab!.events({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }))[0]?.id ?? 0;
+    const before = (await lab.snapshot()).run?.runId;
+    const eventsBefore = (await lab.events({ beforeId: Number.MAX_SAFE_INTEGER, limit: 1 }))[0]?.id ?? 0;
     await page.selectOption('[data-field="scenario"]', 'primary-backup');
     await page.click('[data-action="start-scenario"]');
     await page.locator('[data-notice="info"]', { hasText: 'Started scenario primary-backup' }).waitFor({ timeout: 30_000 });
@@ -280,7 +249,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
       (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
       NODE_COUNT,
     );
-    assert.notEqual((await lab!.snapshot()).run?.runId, before);
+    assert.notEqual((await lab.snapshot()).run?.runId, before);
     // The page forgot the old run's events and shows the new trace from its start.
     const shown = Number((await page.textContent('[data-field="log-count"]'))?.match(/of ([\d,]+) events/)?.[1]?.replace(/,/g, ''));
     assert.ok(shown < eventsBefore, `the log shows the new run only (${shown} < ${eventsBefore})`);
@@ -295,7 +264,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     await page.locator('[data-field="scenario-title"]', { hasText: 'Failure detectors' }).waitFor();
     // n2 is crashed at 2 s and stays down; n3 is paused 2–6 s. At ~8 s both have happened.
     await page.locator('.suspicion-chart .status.down').first().waitFor({ timeout: 30_000 });
-    await waitUntil('n3 resumed', async () => (await lab!.snapshot()).nodes.find((node) => node.id === 'n3')?.state === 'up', 30_000);
+    await waitUntil('n3 resumed', async () => (await lab.snapshot()).nodes.find((node) => node.id === 'n3')?.state === 'up', 30_000);
     await page.waitForTimeout(1_500);
     await page.locator('.suspicion-chart li.suspected', { hasText: 'n2' }).first().waitFor();
     assert.equal(await page.locator('.suspicion-chart li.suspected', { hasText: 'n3' }).count(), 0, 'n3 is trusted again after it resumed');
@@ -310,7 +279,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     const handed = path.join(dataRoot, 'handed-over.sqlite');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-export="sqlite"]')]);
     await download.saveAs(handed);
-    const recordedRun = (await lab!.snapshot()).run;
+    const recordedRun = (await lab.snapshot()).run;
     assert.ok(recordedRun !== null);
     await page.click('[data-action="runs-menu"]');
     // Three runs so far (the first, primary-backup again, failure-detector), newest first.
@@ -326,7 +295,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     await page.fill('[data-field="trace-path"]', notATrace);
     await page.click('[data-action="open-trace-path"]');
     await page.locator('[data-notice="error"]', { hasText: 'Opening the trace failed' }).waitFor();
-    assert.equal((await lab!.snapshot()).live, true, 'a refused file leaves the cluster running');
+    assert.equal((await lab.snapshot()).live, true, 'a refused file leaves the cluster running');
     assert.equal(await page.locator('[data-field="recorded-banner"]').count(), 0);
 
     await page.fill('[data-field="trace-path"]', handed);
@@ -352,7 +321,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
       assert.match((await button.getAttribute('title')) ?? '', /recorded trace/, `${control} says why`);
     }
     // The page shows the trace's events, all of them.
-    const recordedEvents = await countEvents(lab!);
+    const recordedEvents = await countEvents(lab);
     await page.waitForFunction(
       (total) => document.querySelector('[data-field="log-count"]')?.textContent?.replace(/,/g, '').includes(`of ${total} events`),
       recordedEvents,
@@ -375,8 +344,8 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
     await page.locator('[data-field="recorded-run"]', { hasText: `primary-backup · ${runId} · real` }).waitFor({ timeout: 30_000 });
     // The failure-detector trace's events are gone: the log's faults are this run's, not
     // those of both (each trace numbers its events from 1, so counts alone would not tell).
-    const faults = await lab!.events({ afterId: 0, kinds: ['fault'], limit: 1_000 });
-    const recordedEvents = await countEvents(lab!);
+    const faults = await lab.events({ afterId: 0, kinds: ['fault'], limit: 1_000 });
+    const recordedEvents = await countEvents(lab);
     await page.waitForFunction(
       (total) => document.querySelector('[data-field="log-count"]')?.textContent?.replace(/,/g, '').includes(`of ${total} events`),
       recordedEvents,
@@ -427,7 +396,7 @@ test('browser shell drives the real lab', { timeout: 180_000 }, async (t: TestCo
       (count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count,
       NODE_COUNT,
     );
-    const snapshot = await lab!.snapshot();
+    const snapshot = await lab.snapshot();
     assert.equal(snapshot.live, true);
     assert.equal(snapshot.run?.scenario, 'primary-backup');
     assert.ok(await page.locator('[data-action="partition-mode"]').isEnabled());

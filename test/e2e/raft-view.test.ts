@@ -7,25 +7,12 @@
 // run's trace as a recording and see the view rebuilt from its state notes.
 // Screenshots land in test-results/e2e/raft-*.png for a human to look at.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createLab, type Lab } from '../../src-main/lab/lab.ts';
-import { startWebServer, type WebServer } from '../../src-main/server/web-server.ts';
-// @ts-expect-error -- plain JS module (typed by src-renderer/vite.renderer.d.mts for the config only)
-import { buildRenderer } from '../../scripts/build-renderer.mjs';
+import type { Page } from 'playwright-core';
+import { SHOTS, startBrowserLab } from './lab-browser.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const shots = path.join(root, 'test-results', 'e2e');
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run',
-];
+const shots = SHOTS;
 const NODE_COUNT = 5;
 const SCENARIO = 'raft-crashes';
 /** The scenario's faults (crash n1, n2; restart them) are over by 4.5 s and its workload by 6.5 s. */
@@ -80,24 +67,7 @@ async function clientOp(page: Page, op: { f: 'put' | 'get' | 'cas'; key: string;
 }
 
 test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t: TestContext) => {
-  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-node.mjs')], { stdio: 'inherit' });
-  assert.equal(built.status, 0, 'scripts/build-node.mjs failed');
-  const { outDir } = await buildRenderer({ quiet: true });
-  mkdirSync(shots, { recursive: true });
-  const dataRoot = mkdtempSync(path.join(os.tmpdir(), 'distlab-e2e-raft-'));
-  let lab: Lab | null = null;
-  let server: WebServer | null = null;
-  let browser: Browser | null = null;
-  t.after(async () => {
-    await browser?.close();
-    await server?.close();
-    await lab?.close();
-    rmSync(dataRoot, { recursive: true, force: true });
-  });
-
-  lab = await createLab({ dataRoot });
-  server = await startWebServer({ lab, rendererDir: outDir });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const { lab, server, browser } = await startBrowserLab(t, 'distlab-e2e-raft-');
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const problems: string[] = [];
   page.on('console', (message) => {
@@ -107,9 +77,9 @@ test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
 
   await t.test('a run of another protocol has no Raft view and no term colors', async () => {
-    await page.goto(server!.url);
+    await page.goto(server.url);
     await page.waitForFunction((count) => document.querySelectorAll('[data-node-card][data-state="up"]').length === count, NODE_COUNT);
-    assert.notEqual((await lab!.snapshot()).run?.protocol, 'raft');
+    assert.notEqual((await lab.snapshot()).run?.protocol, 'raft');
     assert.equal(await page.locator('[data-field="raft-view"]').count(), 0);
     assert.equal(await page.locator('[data-field="term-legend"]').count(), 0);
   });
@@ -123,7 +93,7 @@ test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t
     await page.waitForFunction((count) => document.querySelectorAll('[data-raft-node]').length === count, NODE_COUNT);
     // Let the scenario's crashes, restarts and workload pass, so that what follows is the UI's doing.
     const deadline = Date.now() + STEP_TIMEOUT_MS;
-    while ((await lab!.snapshot()).labTimeMs < SCENARIO_QUIET_AFTER_MS) {
+    while ((await lab.snapshot()).labTimeMs < SCENARIO_QUIET_AFTER_MS) {
       assert.ok(Date.now() < deadline, 'the scenario runs');
       await page.waitForTimeout(250);
     }
@@ -198,9 +168,9 @@ test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t
   });
 
   await t.test('the run\'s trace, opened as a recording, rebuilds the view from its state notes', async () => {
-    const tracePath = (await lab!.snapshot()).tracePath;
+    const tracePath = (await lab.snapshot()).tracePath;
     assert.ok(tracePath);
-    await lab!.openTrace(tracePath);
+    await lab.openTrace(tracePath);
     await page.locator('[data-field="raft-note"]', { hasText: 'Rebuilt from the trace' }).waitFor();
     await page.waitForFunction((count) => document.querySelectorAll('[data-raft-node]').length === count, NODE_COUNT);
     const rows = await raftRows(page);
