@@ -117,11 +117,12 @@ test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t
     const before = (await raftRows(page)).find((row) => row.id === leader.id)!;
     const written = await clientOp(page, { f: 'put', key: 'raft-e2e', value: 'v1' });
     assert.equal(written.outcome, 'ok', written.text);
-    // The entry is in the leader's log strip, in the leader's term, committed.
+    // The entry is in the leader's log strip, in the leader's term, committed. The reply can
+    // reach the client panel before the leader's next status reaches the view (they travel
+    // separately), so the view is waited for rather than read once.
     const cell = page.locator(`[data-raft-node="${leader.id}"] .cell[title*='put raft-e2e="v1"']`);
-    await cell.waitFor();
+    await cell.and(page.locator('[data-committed="true"]')).waitFor();
     assert.equal(await cell.getAttribute('data-term'), String(leader.term));
-    assert.equal(await cell.getAttribute('data-committed'), 'true');
     const index = Number(await cell.getAttribute('data-index'));
     assert.ok(index > before.last, `the log grew: entry ${index} after ${before.last}`);
     // The followers learn the commit index with the next AppendEntries: a majority of the
