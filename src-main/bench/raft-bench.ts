@@ -16,7 +16,8 @@
 // counts when it completes inside the window; puts/s = those / window. The lab's clients
 // here are lean: raw socket.io, no client events traced. The nodes still trace every event
 // (send, receive, persist, state): by default the bench's supervisor sink counts and
-// discards them; `record: true` sends them to a recorder (trace.sqlite), as a lab run does.
+// discards them; `recordPath` sends them to a recorder that writes that trace file, as a lab
+// run does (the trace then shows where a put's time goes: send, receive, persist, commit).
 
 import os from 'node:os';
 import path from 'node:path';
@@ -109,8 +110,8 @@ export interface RaftBenchResults {
 export interface RaftBenchOptions {
   measureMs: number;
   warmupMs: number;
-  /** Send the nodes' trace to a recorder (trace.sqlite in a temp dir) instead of discarding it. */
-  record: boolean;
+  /** Record the nodes' trace to this new file (a lab trace) instead of discarding it; null: discard. */
+  recordPath: string | null;
   /** Skip etcd even when it is installed. */
   skipEtcd: boolean;
   /** The client counts to measure, in order (default CONCURRENCIES): one phase alone is easier to profile. */
@@ -259,7 +260,7 @@ function distlabClient(id: string, urls: ReadonlyMap<NodeId, string>, leader: No
 async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ rows: RaftBenchRow[]; persistStats: PersistStats[]; eventsPerPut: number }> {
   const started = epochNowMs();
   let recorder: Recorder | null = null;
-  if (options.record) recorder = await startRecorder({ tracePath: path.join(dir, 'trace.sqlite'), mode: 'create' });
+  if (options.recordPath !== null) recorder = await startRecorder({ tracePath: options.recordPath, mode: 'create' });
   let nodeEvents = 0;
   let persists = 0;
   let persistMs = 0;
@@ -511,8 +512,8 @@ export async function runRaftBench(options: RaftBenchOptions): Promise<RaftBench
     results: [...distlab.rows, ...etcdRows],
     ratios,
     etcd: { ran: etcdRows.length > 0, version, reason },
-    tracing: options.record
-      ? 'clients untraced; every node event traced and recorded to a trace.sqlite through the supervisor'
+    tracing: options.recordPath !== null
+      ? `clients untraced; every node event traced and recorded to ${options.recordPath} through the supervisor`
       : 'clients untraced; every node event traced and shipped to the supervisor, whose bench sink counts and discards it',
     nodeTraceEventsPerPut: distlab.eventsPerPut,
     distlabPersists: distlab.persistStats,

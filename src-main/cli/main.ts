@@ -41,7 +41,7 @@ Usage:
                                            (exit 0 valid, 1 invalid, 2 unknown, 3 bad input)
   distlab bench [--json] [--full]          measure cold start, traced messages/s, crash detection
   distlab bench checker [--json]           the linearizability checker on Porcupine's test histories
-  distlab bench raft [--json] [--seconds 5] [--record] [--no-etcd]
+  distlab bench raft [--json] [--seconds 5] [--record trace.sqlite] [--no-etcd]
                                            durable Raft on 3 nodes, puts/s and latency at 1/16/64
                                            clients, side by side with a 3-node etcd if installed
   distlab bench soak [--cycles 200] [--json]
@@ -222,12 +222,14 @@ async function benchChecker(args: string[]): Promise<number> {
 }
 
 async function benchRaft(args: string[]): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' }, seconds: { type: 'string' }, record: { type: 'boolean' }, 'no-etcd': { type: 'boolean' } });
+  const { values } = parse(args, { json: { type: 'boolean' }, seconds: { type: 'string' }, record: { type: 'string' }, 'no-etcd': { type: 'boolean' } });
   const { runRaftBench, MEASURE_MS, WARMUP_MS } = await import('../bench/raft-bench.ts');
   const seconds = values['seconds'] === undefined ? MEASURE_MS / 1000 : Number(values['seconds']);
   if (!(seconds > 0 && seconds <= 60)) throw new UsageError(`--seconds must be in (0, 60], not ${String(values['seconds'])}`);
+  const recordPath = values['record'] === undefined ? null : path.resolve(values['record']);
+  if (recordPath !== null && existsSync(recordPath)) throw new UsageError(`--record ${recordPath}: the file exists; the bench records to a new trace`);
   const results = await runRaftBench({
-    measureMs: Math.round(seconds * 1000), warmupMs: WARMUP_MS, record: values['record'] === true,
+    measureMs: Math.round(seconds * 1000), warmupMs: WARMUP_MS, recordPath,
     skipEtcd: values['no-etcd'] === true, log: (line) => console.error(line),
   });
   if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
