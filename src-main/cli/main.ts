@@ -226,7 +226,8 @@ async function benchRaft(args: string[]): Promise<number> {
   const { runRaftBench, MEASURE_MS, WARMUP_MS } = await import('../bench/raft-bench.ts');
   const seconds = values['seconds'] === undefined ? MEASURE_MS / 1000 : Number(values['seconds']);
   if (!(seconds > 0 && seconds <= 60)) throw new UsageError(`--seconds must be in (0, 60], not ${String(values['seconds'])}`);
-  const recordPath = values['record'] === undefined ? null : path.resolve(values['record']);
+  const record = values['record'] as string | undefined;
+  const recordPath = record === undefined ? null : path.resolve(record);
   if (recordPath !== null && existsSync(recordPath)) throw new UsageError(`--record ${recordPath}: the file exists; the bench records to a new trace`);
   const results = await runRaftBench({
     measureMs: Math.round(seconds * 1000), warmupMs: WARMUP_MS, recordPath,
