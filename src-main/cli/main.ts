@@ -50,6 +50,9 @@ Usage:
   distlab pbs [--profile ymmr] [--n 3] [--r 1] [--w 1] [--seed 1] [--json]
                                            PBS: predicted t-visibility and latencies of partial
                                            quorums (WARS Monte Carlo; distlab pbs --help)
+  distlab compare [scenario] [--seeds 10] [--json]
+                                           the book's table measured: one workload and one fault on
+                                           async/sync primary/backup, Multi-Paxos and Raft
   distlab scenarios                        list the scenarios the lab ships
   distlab --help                           this text
 
@@ -85,6 +88,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'check': return await (await import('./check-command.ts')).checkCommand(rest);
       case 'sim': return await (await import('./sim-command.ts')).simCommand(rest);
       case 'pbs': return (await import('./pbs-command.ts')).pbsCommand(rest);
+      case 'compare': return await (await import('./compare-command.ts')).compareCommand(rest);
       case 'scenarios': return await listScenarios();
       default: throw new UsageError(`unknown command '${command}' (try distlab --help)`);
     }
