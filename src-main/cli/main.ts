@@ -44,15 +44,24 @@ Usage:
   distlab bench raft [--json] [--seconds 5] [--record trace.sqlite] [--no-etcd]
                                            durable Raft on 3 nodes, puts/s and latency at 1/16/64
                                            clients, side by side with a 3-node etcd if installed
+  distlab bench gossip [--seeds 30] [--json]
+                                           CRDT gossip (simulator): convergence time p50/p99 for 3/5/9/15
+                                           nodes × 0/10/30 % loss × push/pull/push-pull
   distlab bench soak [--cycles 200] [--json]
                                            Raft under a kill -9 loop (raft-crash-loop stretched to N
                                            crash/restart cycles); exit 0 when nothing is lost
   distlab pbs [--profile ymmr] [--n 3] [--r 1] [--w 1] [--seed 1] [--json]
                                            PBS: predicted t-visibility and latencies of partial
                                            quorums (WARS Monte Carlo; distlab pbs --help)
+  distlab pbs --measure [--sim] [--delay-ms X] [--n 3 --r 1 --w 1] [--seed S] [--json]
+                                           PBS measured on the lab's Dynamo beside the prediction
+                                           from its own observed latencies
   distlab compare [scenario] [--seeds 10] [--json]
                                            the book's table measured: one workload and one fault on
                                            async/sync primary/backup, Multi-Paxos and Raft
+  distlab calm [--example NAME] [--coordinate] [--seeds 50] [--seed N] [--json]
+                                           CALM: search schedules (reordered, duplicated messages)
+                                           for replicas that disagree (distlab calm --help)
   distlab scenarios                        list the scenarios the lab ships
   distlab --help                           this text
 
@@ -84,11 +93,13 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] === 'checker') return await benchChecker(rest.slice(1));
         if (rest[0] === 'raft') return await benchRaft(rest.slice(1));
         if (rest[0] === 'soak') return await benchSoak(rest.slice(1));
+        if (rest[0] === 'gossip') return await benchGossip(rest.slice(1));
         return await bench(rest);
       case 'check': return await (await import('./check-command.ts')).checkCommand(rest);
       case 'sim': return await (await import('./sim-command.ts')).simCommand(rest);
-      case 'pbs': return (await import('./pbs-command.ts')).pbsCommand(rest);
+      case 'pbs': return await (await import('./pbs-command.ts')).pbsCommand(rest);
       case 'compare': return await (await import('./compare-command.ts')).compareCommand(rest);
+      case 'calm': return await (await import('../calm/calm-command.ts')).calmCommand(rest);
       case 'scenarios': return await listScenarios();
       default: throw new UsageError(`unknown command '${command}' (try distlab --help)`);
     }
@@ -239,6 +250,19 @@ async function benchRaft(args: string[]): Promise<number> {
   });
   if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
   else for (const [name, value] of Object.entries(results)) console.log(`${name}: ${JSON.stringify(value)}`);
+  return EXIT_OK;
+}
+
+async function benchGossip(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' }, seeds: { type: 'string' } });
+  const { runGossipBench, GOSSIP_BENCH_SEEDS_DEFAULT, GOSSIP_BENCH_SEEDS_MAX } = await import('../bench/gossip-bench.ts');
+  const seeds = values['seeds'] === undefined ? GOSSIP_BENCH_SEEDS_DEFAULT : Number(values['seeds']);
+  if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= GOSSIP_BENCH_SEEDS_MAX)) {
+    throw new UsageError(`--seeds must be an integer from 1 to ${GOSSIP_BENCH_SEEDS_MAX}, not ${String(values['seeds'])}`);
+  }
+  const results = runGossipBench({ seeds, log: (line) => console.error(line) });
+  if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
+  else for (const row of results.rows) console.log(`${JSON.stringify(row)}`);
   return EXIT_OK;
 }
 

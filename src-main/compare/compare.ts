@@ -14,6 +14,7 @@
 // Every variant runs the same seeds: the seed draws the network's delays, the disk's
 // latency and the nemesis's timing, so two protocols meet the same conditions.
 
+import { COMPARE_SEEDS_MAX, type CompareReport, type CompareRow } from '../../src-node/contract/compare.ts';
 import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import type { TraceEvent } from '../../src-node/contract/trace.ts';
 import type { Scenario } from '../scenario/scenario.ts';
@@ -32,44 +33,12 @@ export interface CompareVariant {
 export const COMPARE_VARIANTS: readonly CompareVariant[] = Object.freeze([
   { id: 'async-pb', label: 'async primary/backup', protocol: { name: 'primary-backup', params: { mode: 'async' } }, bookMessages: '1n' },
   { id: 'sync-pb', label: 'sync primary/backup', protocol: { name: 'primary-backup', params: { mode: 'sync' } }, bookMessages: '2n' },
+  // Every put one transaction on every participant (the coordinator replicates to the rest):
+  // no failover, so a crash of the coordinator blocks writes and reads until it returns.
+  { id: '2pc', label: '2PC', protocol: { name: '2pc', params: { data: 'kv' } }, bookMessages: '4n' },
   { id: 'multi-paxos', label: 'Multi-Paxos', protocol: { name: 'multi-paxos', params: {} }, bookMessages: '4n' },
   { id: 'raft', label: 'Raft', protocol: { name: 'raft', params: {} }, bookMessages: '4n (as Multi-Paxos)' },
 ]);
-
-/** Seeds one comparison may run per variant: each is two full simulations. */
-export const COMPARE_SEEDS_MAX = 200;
-
-export interface CompareRow {
-  variant: string;
-  label: string;
-  bookMessages: string;
-  /** Node-to-node messages per completed operation, idle traffic taken out (mean over seeds). */
-  messagesPerOp: number;
-  /** The same before taking idle traffic out. */
-  messagesPerOpRaw: number;
-  /** Node-to-node messages per second with no clients (heartbeats and the like). */
-  idleMessagesPerSec: number;
-  /** Latency of the operations that succeeded, over every seed. */
-  latencyMs: { p50: number; p99: number; max: number };
-  /** Share of operations that succeeded, over the whole run. */
-  availability: number;
-  /** Share of operations invoked while the fault lasted that succeeded; null when no fault hit a node. */
-  availabilityDuringFault: number | null;
-  operations: { total: number; ok: number; fail: number; info: number };
-  /** Seeds whose checker found acknowledged writes missing, or a history that is not linearizable. */
-  violations: { durability: number; linearizability: number; convergence: number };
-  /** Acknowledged writes lost, over every seed. */
-  lostWrites: number;
-  /** Replay commands of the seeds with a violation (at most a few). */
-  examples: string[];
-  seeds: number;
-}
-
-export interface CompareReport {
-  scenario: string;
-  seeds: number[];
-  rows: CompareRow[];
-}
 
 export interface CompareOptions {
   scenario: Scenario;
@@ -79,9 +48,33 @@ export interface CompareOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export { COMPARE_SEEDS_MAX, type CompareReport, type CompareRow };
+
 const EXAMPLES_MAX = 3;
 
 export function compareProtocols(options: CompareOptions): CompareReport {
+  const steps = comparison(options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+/**
+ * The same, giving the event loop back after every simulation: the lab's main process runs
+ * a comparison while it supervises a live cluster, which must not stall for seconds.
+ */
+export async function compareProtocolsYielding(options: CompareOptions): Promise<CompareReport> {
+  const steps = comparison(options);
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Runs every variant on every seed, yielding after each; returns the report. */
+function* comparison(options: CompareOptions): Generator<void, CompareReport> {
   const variants = options.variants ?? COMPARE_VARIANTS;
   const seeds = [...options.seeds];
   if (seeds.length === 0 || seeds.length > COMPARE_SEEDS_MAX) throw new Error(`compare: 1 to ${COMPARE_SEEDS_MAX} seeds, not ${seeds.length}`);
@@ -89,15 +82,17 @@ export function compareProtocols(options: CompareOptions): CompareReport {
   if (variants.length === 0) throw new Error('compare: no protocol to run');
   const total = variants.length * seeds.length;
   let done = 0;
-  const rows = variants.map((variant) => {
-    const runs = seeds.map((seed) => {
-      const run = runVariant(options.scenario, variant, seed);
+  const rows: CompareRow[] = [];
+  for (const variant of variants) {
+    const runs: VariantRun[] = [];
+    for (const seed of seeds) {
+      runs.push(runVariant(options.scenario, variant, seed));
       done += 1;
       options.onProgress?.(done, total);
-      return run;
-    });
-    return summarize(variant, runs, (seed) => compareCommandFor(options.scenario.name, variant.id, seed));
-  });
+      yield;
+    }
+    rows.push(summarize(variant, runs, (seed) => compareCommandFor(options.scenario.name, variant.id, seed)));
+  }
   return { scenario: options.scenario.name, seeds, rows };
 }
 

@@ -16,6 +16,10 @@ import { DEFAULT_SCENARIO, resolveScenario, shippedScenarioNames, type Scenario 
 import { checkRunHistory } from './history-check.ts';
 import { LabRun } from './run.ts';
 import { TraceView } from './trace-view.ts';
+import { measureForLab } from '../pbs/run-measure.ts';
+import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
+import { COMPARE_SEEDS_MAX, type CompareReport, type CompareRequest } from '../../src-node/contract/compare.ts';
+import { compareProtocolsYielding } from '../compare/compare.ts';
 
 export interface LabOptions {
   /** A shipped scenario's name or a scenario file's path; the default P/B cluster if absent. */
@@ -179,6 +183,16 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       if (typeof tracePath !== 'string' || tracePath.length === 0) throw new Error('openTrace needs the path of a trace file');
       // Opened before the running cluster stops: a file that is not a trace changes nothing.
       return switchTo(async () => ({ kind: 'trace', view: await TraceView.open(path.resolve(tracePath), exportsDir) }), true);
+    },
+    async measurePbs(request: PbsMeasureRequest): Promise<PbsMeasurement> {
+      return measureForLab(liveRun('measure PBS'), request);
+    },
+    async compareProtocols(request: CompareRequest): Promise<CompareReport> {
+      const { scenario, seeds } = (request ?? {}) as Partial<CompareRequest>;
+      if (typeof scenario !== 'string' || scenario.length === 0) throw new Error('compareProtocols needs a scenario name');
+      if (!Number.isInteger(seeds) || seeds! < 1 || seeds! > COMPARE_SEEDS_MAX) throw new Error(`compareProtocols: seeds must be an integer in [1, ${COMPARE_SEEDS_MAX}]`);
+      const resolved = await resolveScenario(scenario);
+      return compareProtocolsYielding({ scenario: resolved, seeds: Array.from({ length: seeds! }, (_, index) => index + 1) });
     },
     subscribe(listener: (update: LabUpdate) => void): () => void {
       listeners.add(listener);

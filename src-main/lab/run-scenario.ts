@@ -6,7 +6,11 @@ import type { Scenario, ScenarioCheck } from '../scenario/scenario.ts';
 import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
 import { checkDurability } from '../checkers/durability.ts';
 import { checkConvergence } from '../checkers/convergence.ts';
+import { checkCarts } from '../checkers/cart.ts';
+import { checkCredits, finalBalances } from '../checkers/crdt-credits.ts';
 import { RaftInvariantMonitor, type RaftInvariantsResult } from '../checkers/raft-invariants.ts';
+import { ConsensusMonitor } from '../checkers/consensus.ts';
+import { BankLedgerMonitor, bankSetup, checkBank } from '../checkers/bank.ts';
 import { TraceAssertionMonitor, logSizeVerdict, type AssertionResult, type TraceAssertion } from '../checkers/trace-assertions.ts';
 import type { TraceKind } from '../../src-node/contract/trace.ts';
 import type { CheckVerdict, HistoryEntry } from '../../src-node/contract/history.ts';
@@ -70,7 +74,7 @@ export async function runScenario(scenario: Scenario, options: {
 /** Reads every written key back through the node that now says it is primary. */
 async function readBack(run: LabRun, scenario: Scenario): Promise<Map<string, CompletedOp>> {
   const reads = new Map<string, CompletedOp>();
-  if (!scenario.checks.some((check) => check.kind === 'durability' || check.kind === 'linearizability')) return reads;
+  if (!scenario.checks.some((check) => check.kind === 'durability' || check.kind === 'linearizability' || check.kind === 'cart')) return reads;
   const keys = new Set(run.observations.operations.filter((op) => op.op.f === 'put').map((op) => op.op.key as string));
   const reader = `c${(scenario.workload?.clients ?? 1) + 1}`;
   const before = run.observations.operations.length;
@@ -90,6 +94,10 @@ const TRACE_PAGE_EVENTS = 10_000;
 interface TraceJudgements {
   raft: RaftInvariantsResult | null;
   assertions: Map<TraceAssertion, AssertionResult>;
+  /** Single-decree Paxos: the `learned` notes, judged with the history in `judge`. */
+  consensus: ConsensusMonitor | null;
+  /** 2PC bank runs: each transaction's notes, judged with the final balances in `judge`. */
+  bank: BankLedgerMonitor | null;
 }
 
 /**
@@ -99,7 +107,9 @@ interface TraceJudgements {
 async function readTrace(run: LabRun, scenario: Scenario): Promise<TraceJudgements> {
   const assertionChecks = scenario.checks.filter((check): check is TraceAssertion & ScenarioCheck => check.kind === 'events' || check.kind === 'leaders');
   const wantsRaft = scenario.checks.some((check) => check.kind === 'raft-invariants');
-  if (!wantsRaft && assertionChecks.length === 0) return { raft: null, assertions: new Map() };
+  const consensus = scenario.checks.some((check) => check.kind === 'consensus') ? new ConsensusMonitor(run.playedAtMs ?? 0) : null;
+  const bank = scenario.checks.some((check) => check.kind === 'bank') ? new BankLedgerMonitor() : null;
+  if (!wantsRaft && assertionChecks.length === 0 && consensus === null && bank === null) return { raft: null, assertions: new Map(), consensus, bank };
   await run.flush();
   const raft = wantsRaft ? new RaftInvariantMonitor() : null;
   const assertions = new TraceAssertionMonitor(assertionChecks, run.playedAtMs ?? 0);
@@ -110,11 +120,13 @@ async function readTrace(run: LabRun, scenario: Scenario): Promise<TraceJudgemen
     for (const event of page) {
       raft?.observe(event);
       assertions.observe(event);
+      consensus?.observe(event);
+      bank?.observe(event);
     }
     if (page.length < TRACE_PAGE_EVENTS) break;
     afterId = page.at(-1)!.id;
   }
-  return { raft: raft?.result() ?? null, assertions: assertions.results() };
+  return { raft: raft?.result() ?? null, assertions: assertions.results(), consensus, bank };
 }
 
 /** Whether every running node keeps at most `maxEntries` entries past its snapshot (from its status facts). */
@@ -141,10 +153,25 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
   return scenario.checks.map((check) => {
     switch (check.kind) {
       case 'durability': {
-        const result = checkDurability(history, finalReadsFromCompletedOps(finalReads.values()));
-        // Name each lost write as the trace does (its op id) and the node that acknowledged it.
-        const lost = result.lost.map((write) => ({ ...write, opId: history[write.index]?.id, node: history[write.index]?.node }));
-        return judged('durability', check.expect, asVerdict(result.verdict), result.summary, lost);
+        // A failed attempt did not happen; a redirected write sends the same value again, which
+        // the checker (one value per write and key) must not count twice.
+        const attempted = historyFromCompletedOps(observed.operations.filter((op) => op.result.type !== 'fail'));
+        const result = checkDurability(attempted, finalReadsFromCompletedOps(finalReads.values()));
+        // Each lost write is named as the trace names it (its op id) with the node that acknowledged it.
+        return judged('durability', check.expect, asVerdict(result.verdict), result.summary, result.lost);
+      }
+      case 'cart': {
+        const finals = [...finalReads.values()].filter((read) => read.result.type === 'ok' && read.op.key !== undefined)
+          .map((read) => ({ key: read.op.key!, source: `read-back via ${read.node}`, siblings: cartSiblings(read.result) }));
+        const result = checkCarts(observed.operations, finals);
+        return judged('cart', check.expect, asVerdict(result.verdict), result.summary, result.lost);
+      }
+      case 'credits': {
+        // Each replica's balance as its status reports it, after the settle period.
+        const replicas = run.cluster.nodes().filter((node) => node.state === 'up' && node.status?.data !== undefined)
+          .map((node) => ({ id: node.id, data: node.status?.data ?? {} }));
+        const result = checkCredits(observed.operations, finalBalances(observed.operations, replicas));
+        return judged('credits', check.expect, asVerdict(result.verdict), result.summary, [...result.lost, ...result.shortfalls]);
       }
       case 'split-brain': {
         const result = checkSplitBrain(observed.nodeSamples, observed.operations, endMs);
@@ -168,7 +195,10 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
           .filter((node) => node.state === 'up' && node.status?.data !== undefined)
           .map((node) => [node.id, node.status?.data ?? {}]));
         const holdersOf = protocolByName(scenario.protocol.name).holdersOf?.(protocolByName(scenario.protocol.name).parseParams(scenario.protocol.params), run.cluster.nodeIds);
-        const result = checkConvergence({ replicas, history, ...(holdersOf ? { holders: holdersOf } : {}) });
+        // A cart's replicas hold merged carts and siblings, which no single write wrote as is;
+        // a calm node's collections hold facts its rules derived from the inputs.
+        const values = scenario.workload?.kind === 'cart' || scenario.workload?.kind === 'crdt' || scenario.workload?.kind === 'input' ? 'merged' : 'written';
+        const result = checkConvergence({ replicas, history, values, ...(holdersOf ? { holders: holdersOf } : {}) });
         return judged('convergence', check.expect, asVerdict(result.verdict), result.summary, result.differing);
       }
       case 'raft-invariants': {
@@ -181,12 +211,37 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
         if (result === undefined) return judged(check.kind, check.expect, 'unknown', 'the trace was not read');
         return judged(check.kind, check.expect, result.verdict, result.summary, [result.observed]);
       }
+      case 'consensus': {
+        if (fromTrace.consensus === null) return judged('consensus', check.expect, 'unknown', 'the trace was not read');
+        const finals = run.cluster.nodes().map((node) => ({ node: node.id, up: node.state === 'up', data: node.status?.data }));
+        const result = fromTrace.consensus.result({ history, finals });
+        return judged('consensus', check.expect, asVerdict(result.verdict), result.summary, result.violations);
+      }
+      case 'bank': {
+        if (fromTrace.bank === null) return judged('bank', check.expect, 'unknown', 'the trace was not read');
+        const setup = bankSetup(scenario.protocol.params, run.cluster.nodeIds);
+        const statuses = new Map(run.cluster.nodes().map((node) => [node.id, node]));
+        const finals = setup.participants.map((node) => {
+          const view = statuses.get(node);
+          return { node, balances: view?.state === 'up' && view.status?.data !== undefined ? view.status.data : null };
+        });
+        // A node killed with SIGKILL may not have reported its last notes: what only those could explain is unknown.
+        const killed = observed.faults.some((fault) => fault.request.kind === 'crash' || fault.request.kind === 'stop' || fault.request.kind === 'wipe');
+        const result = checkBank({ ...setup, finals, transactions: fromTrace.bank.transactions, operations: observed.operations, traceComplete: !killed });
+        return judged('bank', check.expect, asVerdict(result.verdict), result.summary, [...result.violations, ...result.inDoubt.map((entry) => ({ inDoubt: entry }))]);
+      }
       case 'log-size': {
         const result = checkLogSize(run, check.maxEntries);
         return judged('log-size', check.expect, result.verdict, result.summary, [result.observed]);
       }
     }
   });
+}
+
+/** What a read found: its siblings when it has them (Dynamo), else its one value; nothing for null. */
+function cartSiblings(result: CompletedOp['result']): unknown[] {
+  if (Array.isArray(result.siblings) && result.siblings.length > 0) return result.siblings;
+  return result.value === null || result.value === undefined ? [] : [result.value];
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,7 +6,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { NodeId } from '../../src-node/contract/clock.ts';
-import type { ClientOp } from '../../src-node/contract/envelope.ts';
+import type { ClientOp, ClientResult } from '../../src-node/contract/envelope.ts';
 import { HEALTHY_LINK, type FaultRequest, type FaultRequester, type LinkFaults } from '../../src-node/contract/faults.ts';
 import type {
   ClientOpOutcome, ClientOpRequest, LabSnapshot, LabUpdate, NodeView,
@@ -18,10 +18,12 @@ import { createRandom } from '../../src-node/protocols/random/prng.ts';
 import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
 import { Supervisor } from '../supervisor/supervisor.ts';
 import { DEFAULT_CLIENT_TIMEOUT_MS, LabClient, type CompletedOp } from '../workload/client.ts';
+import { createGenerator, firstDelayMs, workloadIntervalMs } from '../workload/generators.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { Observations } from './observations.ts';
 import { startNemesisRunner, type NemesisRunner } from './nemesis-runner.ts';
 import { nemesisFromScenario } from '../sim/config.ts';
+import { leads } from '../sim/nemesis.ts';
 import { epochNowMs, labTimeMs } from './lab-time.ts';
 
 export const LAB_VERSION = '0.1.0';
@@ -234,16 +236,16 @@ export class LabRun {
     this.supervisor?.log(message);
   }
 
-  /** The node a client should ask: the one that says it is primary (or leader), else the first up. */
+  /** The node a client should ask: the one that says it is primary (or leader, or 2PC coordinator), else the first up. */
   pickTarget(home: NodeId | null): NodeId {
     const nodes = this.cluster.nodes().filter((node) => node.state === 'up');
     const homeView = nodes.find((node) => node.id === home);
     if (homeView) {
-      const believed = homeView.status?.facts['primary'] ?? homeView.status?.facts['leader'];
+      const believed = homeView.status?.facts['primary'] ?? homeView.status?.facts['leader'] ?? homeView.status?.facts['coordinator'];
       if (typeof believed === 'string' && nodes.some((node) => node.id === believed)) return believed;
       return homeView.id;
     }
-    const leader = nodes.find((node) => node.status?.role === 'primary' || node.status?.role === 'leader');
+    const leader = nodes.find((node) => leads(node.status?.role));
     return leader?.id ?? nodes[0]?.id ?? this.cluster.nodeIds[0] ?? 'n1';
   }
 
@@ -272,31 +274,47 @@ export class LabRun {
     return outcome;
   }
 
+  /**
+   * The scenario's clients, each a loop of its generator's operations (the simulator's clients
+   * draw the same ones: src-main/workload/generators.ts), paced to the workload's rate.
+   */
   private async runWorkload(workload: NonNullable<Scenario['workload']>): Promise<void> {
     const random = createRandom(this.options.scenario.seed);
-    const intervalMs = (workload.clients * 1000) / workload.ratePerSec;
+    const intervalMs = workloadIntervalMs(workload);
     const endMs = this.now() + workload.startMs + workload.durationMs;
     await this.sleep(workload.startMs);
     const loops = Array.from({ length: workload.clients }, async (_, index) => {
       const clientId = `c${index + 1}`;
       const home = this.cluster.nodeIds[index % this.cluster.nodeIds.length] ?? 'n1';
       const mine = random.fork();
-      let written = 0;
-      await this.sleep(mine.next() * intervalMs);
+      await this.sleep(firstDelayMs(workload, mine));
+      const generator = createGenerator(workload, { client: clientId, random: mine });
       while (!this.closed && this.now() < endMs) {
-        const write = mine.next() < workload.writeShare;
-        if (write) written += 1;
-        const key = workload.uniqueKeys
-          ? (write ? `k-${clientId}-${written}` : `k-${clientId}-${Math.max(1, written)}`)
-          : `k${mine.int(1, workload.keys)}`;
-        const op: ClientOp = write ? { f: 'put', key, value: `${clientId}-${written}` } : { f: 'get', key };
+        const op = generator.next();
         const started = this.now();
-        const node = this.pickTarget(home);
-        await this.clientOp({ op, node, client: clientId, timeoutMs: workload.timeoutMs }).catch(() => undefined);
+        const result = await this.workloadOp(op, clientId, this.pickTarget(home), workload.timeoutMs);
+        generator.completed({ op, result });
         await this.sleep(Math.max(0, intervalMs - (this.now() - started)));
       }
     });
     await Promise.all(loops);
+  }
+
+  /**
+   * One operation of the workload at `node`, following one redirect as the simulator's clients
+   * do (a Dynamo node that does not replicate a key sends a write to one that does; a backup
+   * names the primary). The refused attempt stays in the history as an operation of its own.
+   */
+  private async workloadOp(op: ClientOp, client: string, node: NodeId, timeoutMs: number): Promise<ClientResult> {
+    try {
+      const first = await this.clientOp({ op, node, client, timeoutMs });
+      const redirect = first.result.redirect;
+      if (first.result.type !== 'fail' || redirect === undefined || redirect === node || this.closed || !this.cluster.nodeIds.includes(redirect)) return first.result;
+      return (await this.clientOp({ op, node: redirect, client, timeoutMs })).result;
+    } catch (error) {
+      // The operation never left (the run is closing, a bad request): it did not happen.
+      return { type: 'fail', error: (error as Error).message };
+    }
   }
 
   private sleep(ms: number): Promise<void> {
@@ -395,7 +413,15 @@ function validateOp(raw: unknown): ClientOp {
     throw new Error('an operation key is a non-empty string of at most 256 characters');
   }
   if (op.value !== undefined && JSON.stringify(op.value).length > 64_000) throw new Error('an operation value is at most 64 kB of JSON');
-  return { f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), ...(op.value !== undefined ? { value: op.value } : {}) };
+  // Dynamo's context (what the client read) and per-request quorum travel on; the core checks their shape.
+  if (op.context !== undefined && JSON.stringify(op.context).length > 64_000) throw new Error('an operation context is at most 64 kB of JSON');
+  if (op.quorum !== undefined && (typeof op.quorum !== 'object' || op.quorum === null || Object.entries(op.quorum).some(([name, size]) => !['r', 'w'].includes(name) || typeof size !== 'number'))) {
+    throw new Error('an operation quorum is {"r": number, "w": number}, either optional');
+  }
+  return {
+    f: op.f, ...(op.key !== undefined ? { key: op.key } : {}), ...(op.value !== undefined ? { value: op.value } : {}),
+    ...(op.context !== undefined ? { context: op.context } : {}), ...(op.quorum !== undefined ? { quorum: { ...op.quorum } } : {}),
+  };
 }
 
 async function pruneNodeData(runsDir: string): Promise<void> {

@@ -16,6 +16,9 @@ import { checkRunHistory } from './history-check.ts';
 import { labFailureDetector } from './run.ts';
 import { parseScenario } from '../scenario/scenario.ts';
 import { LAB_PHI_OPTIONS } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
+import { parseDynamoParams } from '../../src-node/protocols/dynamo/params.ts';
+import { createRing } from '../../src-node/protocols/dynamo/ring.ts';
+import { buildDynamoView, MerkleExchangeLog } from '../../src-node/protocols/dynamo/view.ts';
 
 /** Client events are read back in pages of this many (the recorder's query limit). */
 const PAGE = 10_000;
@@ -211,6 +214,28 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/**
+ * A recorded Dynamo run's ring: it follows from the nodes and the recorded parameters alone,
+ * so every node gets a view with the ring and nothing else (keys, hints, siblings and Merkle
+ * trees are not in a trace; the view says so). Empty when the trace has no readable scenario.
+ */
+export function dynamoRingStatuses(config: unknown, nodes: readonly string[]): Map<string, CoreStatus> {
+  const statuses = new Map<string, CoreStatus>();
+  let params;
+  try {
+    params = parseDynamoParams(parseScenario((config as { scenario?: unknown } | null)?.scenario, 'the recorded scenario').protocol.params);
+  } catch {
+    return statuses;
+  }
+  if (nodes.length === 0) return statuses;
+  const ring = createRing(nodes, params.tokensPerNode);
+  for (const self of nodes) {
+    const view = buildDynamoView({ self, params, ring, store: new Map(), hints: new Map(), alive: () => true, handedOff: 0, exchanges: new MerkleExchangeLog(self) });
+    statuses.set(self, { role: 'replica', facts: {}, view: { ...view, source: 'trace' } });
+  }
+  return statuses;
+}
+
 export class TraceView {
   private constructor(
     readonly tracePath: string,
@@ -234,6 +259,7 @@ export class TraceView {
       };
       const records = await recorder.nodes();
       const statuses = await recordedStatuses(recorder, meta.protocol);
+      if (meta.protocol === 'dynamo') for (const [node, status] of dynamoRingStatuses(meta.config, records.filter((record) => record.kind === 'node').map((record) => record.id))) statuses.set(node, status);
       const nodes: NodeView[] = records.filter((record) => record.kind === 'node').map((record) => ({
         id: record.id, state: 'stopped', url: record.url, pid: null, restarts: record.restarts,
         status: statuses.get(record.id) ?? null,

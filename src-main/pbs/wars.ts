@@ -38,6 +38,13 @@ export interface WarsModel {
    * the read independently.
    */
   remoteLegMs: number;
+  /**
+   * The lab's Dynamo: a coordinator that is itself a replica reaches its own copy in-process, so
+   * that replica's legs take no time (W = A = 0 for the write, R = S = 0 for the read), as the
+   * paper's WAN model treats the local replica. With these probabilities the write's and the
+   * read's coordinator is a replica (uniformly drawn, independently for the two); absent: no local replica.
+   */
+  localReplica?: { writeProbability: number; readProbability: number };
 }
 
 const LNKD_SSD: LatencyMixture = [
@@ -86,6 +93,8 @@ export interface WarsOptions {
    * contrast: fewer messages, but a slow or stale replica can no longer be outrun).
    */
   readFanout: ReadFanout;
+  /** Extra points for `curve`, at exactly these t (ms): where a measured curve needs the prediction. */
+  curveAtMs?: readonly number[];
 }
 
 export const WARS_DEFAULTS: Readonly<WarsOptions> = Object.freeze({
@@ -152,6 +161,10 @@ export function validateModel(model: WarsModel): WarsModel {
     }
   }
   if (!(model.remoteLegMs >= 0)) throw new Error(`model ${model.name}: remoteLegMs must be ≥ 0`);
+  const local = model.localReplica;
+  if (local !== undefined && !(local.writeProbability >= 0 && local.writeProbability <= 1 && local.readProbability >= 0 && local.readProbability <= 1)) {
+    throw new Error(`model ${model.name}: localReplica probabilities must be in [0, 1]`);
+  }
   return model;
 }
 
@@ -233,8 +246,10 @@ class TrialRunner {
     const { n, r, w, readFanout } = this.options;
     const { wLeg, rLeg, acks, responses, order, draw, random } = this;
     const remote = this.model.remoteLegMs;
-    const localWrite = remote > 0 ? Math.floor(random.next() * n) : -1;
-    const localRead = remote > 0 ? Math.floor(random.next() * n) : -1;
+    const local = this.model.localReplica;
+    // Without localReplica the draws are exactly as before it existed: seeded figures do not move.
+    const localWrite = local !== undefined ? (random.next() < local.writeProbability ? Math.floor(random.next() * n) : -1) : remote > 0 ? Math.floor(random.next() * n) : -1;
+    const localRead = local !== undefined ? (random.next() < local.readProbability ? Math.floor(random.next() * n) : -1) : remote > 0 ? Math.floor(random.next() * n) : -1;
     for (let i = 0; i < n; i += 1) {
       const writeExtra = remote > 0 && i !== localWrite ? remote : 0;
       const readExtra = remote > 0 && i !== localRead ? remote : 0;
@@ -242,6 +257,8 @@ class TrialRunner {
       acks[i] = wLeg[i]! + draw.a() + writeExtra;
       rLeg[i] = draw.r() + readExtra;
       responses[i] = rLeg[i]! + draw.s() + readExtra;
+      if (local !== undefined && i === localWrite) { wLeg[i] = 0; acks[i] = 0; }
+      if (local !== undefined && i === localRead) { rLeg[i] = 0; responses[i] = 0; }
     }
     const commit = kthSmallest(acks, n, w);
     this.writeLatencyMs = commit;
@@ -323,17 +340,23 @@ export function predictStaleness(modelInput: WarsModel, optionsInput: Partial<Wa
     readLatencyP999Ms: quantile(reads, 99.9),
     writeLatencyP50Ms: quantile(writes, 50),
     writeLatencyP999Ms: quantile(writes, 99.9),
-    curve: curveOf(needed, tVisibilityExactMs),
+    curve: curveOf(needed, tVisibilityExactMs, options.curveAtMs ?? []),
   };
 }
 
 /** P(consistent at t) = share of trials whose tNeeded ≤ t, on a grid up to a little past t-visibility. */
-function curveOf(sorted: Float64Array, tVisibilityMs: number): CurvePoint[] {
+function curveOf(sorted: Float64Array, tVisibilityMs: number, extraMs: readonly number[]): CurvePoint[] {
   const endMs = Math.max(tVisibilityMs * 1.2, PAPER_GRID_FLOOR_MS);
+  const grid: number[] = [];
+  for (let step = 0; step <= CURVE_POINTS; step += 1) grid.push((endMs * step) / CURVE_POINTS);
+  if (extraMs.length > 0) {
+    grid.push(...extraMs.filter((tMs) => tMs >= 0 && Number.isFinite(tMs)));
+    grid.sort((a, b) => a - b);
+  }
   const points: CurvePoint[] = [];
   let below = 0;
-  for (let step = 0; step <= CURVE_POINTS; step += 1) {
-    const tMs = (endMs * step) / CURVE_POINTS;
+  for (const tMs of grid) {
+    if (points.length > 0 && points.at(-1)!.tMs === tMs) continue;
     while (below < sorted.length && sorted[below]! <= tMs) below += 1;
     points.push({ tMs, pConsistent: below / sorted.length });
   }

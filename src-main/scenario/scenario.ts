@@ -8,6 +8,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { appRoot } from '../supervisor/child-entry.ts';
+import { CART_ITEMS_MAX, WORKLOAD_KINDS } from '../workload/generators.ts';
+import { completeCrdtWorkload, crdtWorkloadSchema } from '../workload/crdt.ts';
+import { bankWorkloadProblem } from '../workload/bank.ts';
 
 export const MAX_SCENARIO_BYTES = 1_000_000;
 export const MAX_SCHEDULE_STEPS = 1_000;
@@ -97,8 +100,35 @@ const phi = z.strictObject({
 }).partial();
 
 const check = z.discriminatedUnion('kind', [
-  /** Every write a client saw acknowledged is still there at the end (read back after healing). */
+  /**
+   * Every write a client saw acknowledged is still there at the end (read back after healing),
+   * unless a later write replaced it; a read that finds siblings (Dynamo) keeps every one of
+   * them. A failing verdict names each lost write: key, value, client, op id, the node that
+   * acknowledged it, when, and the write whose value won instead (src-main/checkers/durability.ts).
+   * `expect: 'fail'` predicts such a loss (last-writer-wins under clock skew, an async primary
+   * killed).
+   */
   z.strictObject({ kind: z.literal('durability'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /**
+   * A `cart` workload's promise (Dynamo's "add to cart" is never lost): every item carried by
+   * an acknowledged put is in the final merged cart — the union of its siblings — of its key;
+   * a failing verdict names each missing item, the client that added it and the acknowledged
+   * puts that carried it (src-main/checkers/cart.ts). Needs `workload.kind: 'cart'`.
+   */
+  z.strictObject({ kind: z.literal('cart'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /**
+   * A `bank` workload's promise under 2PC (src-main/checkers/bank.ts): money is conserved, no
+   * account goes negative, every transaction is all or nothing across its participants, every
+   * acknowledged transfer is committed and every reported abort applied nowhere. Transactions
+   * still in doubt (blocked) are listed, not counted as violations. Needs `workload.kind: 'bank'`.
+   */
+  z.strictObject({ kind: z.literal('bank'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /**
+   * A balance kept by a crdt workload's credits and debits (`workload.crdt`, src-main/workload/crdt.ts)
+   * holds, on every replica at the end, the sum of every acknowledged credit and debit; a failing
+   * verdict names each lost credit and the write that buried it (src-main/checkers/crdt-credits.ts).
+   */
+  z.strictObject({ kind: z.literal('credits'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
   /** Two nodes claimed to be primary in overlapping periods and accepted different writes. */
   z.strictObject({ kind: z.literal('split-brain'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
   /** Every node suspects a node that is down or paused, within `withinMs`, and no up node is suspected. */
@@ -117,6 +147,13 @@ const check = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('convergence'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
   /** Raft's safety properties hold in the trace: one leader per term, no two entries applied at one index, leader completeness (src-main/checkers/raft-invariants.ts). */
   z.strictObject({ kind: z.literal('raft-invariants'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
+  /**
+   * Consensus safety for single-decree Paxos (src-main/checkers/consensus.ts): agreement (no two
+   * nodes or client answers name different chosen values), validity (the value was proposed),
+   * integrity (a node learns once and keeps it). Whether anything was decided is liveness, which
+   * a scenario predicts with `events` checks on the `learned` notes.
+   */
+  z.strictObject({ kind: z.literal('consensus'), expect: z.enum(['pass', 'fail', 'either']).default('pass') }),
   /**
    * Counts trace events in a window and passes when the count is within [min, max]: state
    * notes named `name` (e.g. 'elected', 'commit', 'log-truncated', 'snapshot-installed'), or
@@ -169,7 +206,23 @@ export const scenarioSchema = z.strictObject({
     suspicionSampleMs: z.number().min(20).max(10_000).default(200),
   }).default({ nodes: 5, heartbeatIntervalMs: 100, failureDetector: {}, suspicionSampleMs: 200 }),
   protocol: z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }),
+  /**
+   * The lab's clients (src-main/workload/generators.ts generates their operations, in the
+   * simulator and on real processes alike). `kind` says what they do:
+   * - `kv` (the default): independent puts and gets of `keys` keys, `writeShare` of them puts;
+   *   every put's value is unique per key (`<client>-<n>`), so the checkers know which write
+   *   a value came from.
+   * - `cart`: Dynamo's shopping cart. Each client loops read-modify-write on one of `keys`
+   *   carts (`cart-1`, …): it gets the cart (the reply carries every sibling and a context),
+   *   merges the siblings (the union of their items), adds one item of its own (`<client>-<n>`)
+   *   and puts the merged cart back with the context. `writeShare` and `uniqueKeys` do not
+   *   apply. Judge it with the `cart` check (no added item is lost) and `durability`.
+   * - `input`: a calm node program's clients (src-main/workload/calm.ts): input tuples drawn
+   *   from the program's declared inputs, then a seal of the node's inputs, then reads. One
+   *   client per node (`clients` = nodes); `keys`, `writeShare` and `uniqueKeys` do not apply.
+   */
   workload: z.strictObject({
+    kind: z.enum(WORKLOAD_KINDS).default('kv'),
     clients: z.number().int().min(1).max(MAX_CLIENTS).default(2),
     /** Operations per second, over all clients. */
     ratePerSec: z.number().positive().max(5_000).default(10),
@@ -184,6 +237,8 @@ export const scenarioSchema = z.strictObject({
     startMs: z.number().min(0).default(0),
     durationMs: z.number().positive().max(MAX_RUN_MS),
     timeoutMs: z.number().positive().max(60_000).default(1_500),
+    /** `crdt`: the type's updates or a balance's credits, drawn or scripted (src-main/workload/crdt.ts). */
+    crdt: crdtWorkloadSchema.optional(),
   }).nullable().default(null),
   schedule: z.array(z.strictObject({ atMs: z.number().min(0).max(MAX_RUN_MS), fault })).max(MAX_SCHEDULE_STEPS).default([]),
   nemesis: nemesis.nullable().default(null),
@@ -230,7 +285,7 @@ export function parseScenario(raw: unknown, source = 'scenario'): Scenario {
   if (scenario.nemesis !== null && stopMs !== undefined && stopMs <= scenario.nemesis.startMs) {
     throw new Error(`${source} is not a valid scenario:\n  nemesis.stopMs: must be after nemesis.startMs`);
   }
-  const faultProblem = nemesisProblem(scenario) ?? networkProblem(scenario);
+  const faultProblem = nemesisProblem(scenario) ?? networkProblem(scenario) ?? workloadProblem(scenario) ?? completeCrdtWorkload(scenario) ?? bankWorkloadProblem(scenario);
   if (faultProblem !== null) throw new Error(`${source} is not a valid scenario:\n  ${faultProblem}`);
   return scenario;
 }
@@ -258,6 +313,27 @@ function nemesisProblem(scenario: Scenario): string | null {
   }
   return null;
 }
+
+/**
+ * A cart workload keys by cart and alternates get and put: `uniqueKeys` has no meaning for it.
+ * Its carts grow by one item per put and are written whole, so a run's puts (half of its
+ * operations, with the simulator's liveness phase on top) must fit CART_ITEMS_MAX per cart.
+ * A `cart` check judges a cart workload only.
+ */
+function workloadProblem(scenario: Scenario): string | null {
+  const workload = scenario.workload;
+  const cartCheck = scenario.checks.findIndex((check) => check.kind === 'cart');
+  if (workload?.kind !== 'cart') return cartCheck >= 0 ? `checks.${cartCheck}: a cart check needs a cart workload (workload.kind: "cart")` : null;
+  if (workload.uniqueKeys) return 'workload.uniqueKeys: a cart workload writes carts, not a key per write; leave uniqueKeys out';
+  const puts = (workload.ratePerSec / 2) * ((workload.durationMs + CART_LIVENESS_MS) / 1000);
+  if (puts > CART_ITEMS_MAX * workload.keys) {
+    return `workload: about ${Math.ceil(puts)} puts would add more than ${CART_ITEMS_MAX} items to each of ${workload.keys} cart(s); use more keys, a lower ratePerSec or a shorter durationMs`;
+  }
+  return null;
+}
+
+/** The simulator's clients keep working this long after the heal (SimConfig.liveness.workMs), adding items. */
+const CART_LIVENESS_MS = 1_500;
 
 /** An unreliable network needs links: a single node has none. */
 function networkProblem(scenario: Scenario): string | null {

@@ -2,6 +2,7 @@
 // The lab validates meaning (is `n9` a node?); this only makes sure that a wrong type
 // gets a sentence back instead of an exception deep inside the lab.
 import type { LabMethod } from '../../src-node/contract/lab-api.ts';
+import { COMPARE_SEEDS_MAX } from '../../src-node/contract/compare.ts';
 
 const FAULT_KINDS = new Set([
   'crash', 'restart', 'pause', 'resume', 'stop', 'wipe', 'partition', 'heal', 'link', 'clock', 'slow-disk',
@@ -104,5 +105,11 @@ export function validateCallArgs(method: LabMethod, args: readonly unknown[]): s
       return count(1) ?? (EXPORT_FORMATS.has(args[0] as string) ? null : `format must be one of ${[...EXPORT_FORMATS].join(', ')}`);
     case 'startScenario':
       return count(1) ?? (typeof args[0] === 'string' && args[0].length > 0 ? null : 'expects a scenario name');
+    case 'measurePbs':
+      return count(1) ?? (isRecord(args[0]) && (args[0].mode === 'sim' || args[0].mode === 'live') ? null : "expects {mode: 'sim' | 'live', trialsPerT?, seed?}");
+    case 'compareProtocols':
+      return count(1) ?? (isRecord(args[0]) && typeof args[0].scenario === 'string' && args[0].scenario.length > 0
+        && Number.isInteger(args[0].seeds) && (args[0].seeds as number) >= 1 && (args[0].seeds as number) <= COMPARE_SEEDS_MAX
+        ? null : `expects {scenario: a scenario name, seeds: 1–${COMPARE_SEEDS_MAX}}`);
   }
 }

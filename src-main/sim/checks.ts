@@ -10,11 +10,15 @@ import type { FaultSample, NodeSample, SuspicionSample } from '../lab/observatio
 import type { CompletedOp } from '../workload/client.ts';
 import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
 import { checkDurability, type FinalRead } from '../checkers/durability.ts';
+import { checkCarts, type FinalCart } from '../checkers/cart.ts';
+import { checkCredits, finalBalances } from '../checkers/crdt-credits.ts';
 import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import { checkLinearizability } from '../checkers/linearizability/check.ts';
 import { createLabKvModel } from '../checkers/linearizability/models.ts';
-import type { SimExpectations } from './config.ts';
+import type { Expect, SimExpectations } from './config.ts';
 import type { RaftInvariantsResult } from '../checkers/raft-invariants.ts';
+import type { ConsensusResult } from '../checkers/consensus.ts';
+import { checkBank, type BankSetup, type BankTransaction } from '../checkers/bank.ts';
 import { entriesPastSnapshot, logSizeVerdict, type AssertionResult, type TraceAssertion } from '../checkers/trace-assertions.ts';
 
 /** Memory the linearizability search may use per run; past it the verdict is `unknown`. */
@@ -38,6 +42,9 @@ export function unsettledReason(nodes: readonly NodeEnd[], holdersOf?: (key: str
   if (missing.length > 0) return `${missing.map((node) => node.id).join(', ')} not running`;
   const up = nodes.filter((node) => node.state === 'up' && node.status !== null);
   if (up.length === 0) return 'no node is up';
+  // A protocol that reports transactions in doubt (2PC: prepared participants, open votes, unacknowledged commits) settles when none is left.
+  const doubtful = up.filter((node) => typeof node.status!.facts['inDoubt'] === 'number' && node.status!.facts['inDoubt'] > 0);
+  if (doubtful.length > 0) return `transactions in doubt on ${doubtful.map((node) => `${node.id} (${String(node.status!.facts['inDoubt'])})`).join(', ')}`;
   const primaryFacts = up.some((node) => node.status!.facts['primary'] !== undefined);
   if (primaryFacts) {
     const primaries = up.filter((node) => node.status!.role === 'primary');
@@ -63,6 +70,10 @@ export function unsettledReason(nodes: readonly NodeEnd[], holdersOf?: (key: str
 
 /** A partitioned store (Dynamo) has settled when every key is held, alike, by every node that must hold it. */
 function partitionedDataReason(up: readonly NodeEnd[], holdersOf: (key: string) => readonly string[]): string | null {
+  // A write a stand-in holds as a hint is in no replica's data yet: not settled until handed off
+  // (dynamo-swarm seed 2925 "converged" with an acknowledged write only in a hint, then lost it).
+  const hinting = up.find((node) => typeof node.status!.facts['hints'] === 'number' && node.status!.facts['hints'] > 0);
+  if (hinting !== undefined) return `${hinting.id} still holds ${String(hinting.status!.facts['hints'])} hinted write(s)`;
   const keys = new Set(up.flatMap((node) => Object.keys(node.status!.data ?? {})));
   for (const key of [...keys].sort()) {
     const holders = up.filter((node) => holdersOf(key).includes(node.id));
@@ -120,6 +131,10 @@ export interface RunObservations {
   raftInvariants?: RaftInvariantsResult | null;
   /** The scenario's `events` and `leaders` checks, judged from the whole trace as it was recorded. */
   traceAssertions?: ReadonlyMap<TraceAssertion, AssertionResult> | null;
+  /** Single-decree Paxos runs: agreement, validity and integrity from the trace's `learned` notes (null when not judged). */
+  consensus?: ConsensusResult | null;
+  /** 2PC bank runs: the transactions as the trace's notes tell them, and the bank's accounts (null when not judged). */
+  bank?: (BankSetup & { transactions: ReadonlyMap<string, BankTransaction> }) | null;
   /** Where each key lives, for a partitioned store (Dynamo); undefined: on every node. */
   holdersOf?: ((key: string) => readonly NodeId[]) | undefined;
   healAtMs: number | null;
@@ -153,6 +168,15 @@ export function judgeRun(observed: RunObservations, expect: SimExpectations): Ch
     checks.push(judged('suspicion', expect.suspicion.expect, suspicion.verdict, suspicion.summary, suspicion.problems));
   }
   for (const assertion of expect.assertions ?? []) checks.push(judgeAssertion(observed, assertion));
+  if (expect.cart !== undefined) checks.push(judgeCart(observed, expect.cart));
+  if (expect.credits !== undefined) checks.push(judgeCredits(observed, expect.credits));
+  if (expect.bank !== undefined) checks.push(judgeBank(observed, expect.bank));
+  if (expect.consensus !== undefined) {
+    const consensus = observed.consensus ?? null;
+    checks.push(consensus === null
+      ? judged('consensus', expect.consensus, 'unknown', 'the trace was not judged')
+      : judged('consensus', expect.consensus, VERDICTS[consensus.verdict] ?? 'unknown', consensus.summary, consensus.violations));
+  }
   return checks;
 }
 
@@ -220,11 +244,11 @@ function judgeDurability(observed: RunObservations, expect: SimExpectations): Ch
     for (const key of keys) {
       const holder = up.find((node) => holdersOf(key).includes(node.id));
       const data = (holder?.status?.data ?? {}) as Record<string, unknown>;
-      finalReads.push({ key, value: Object.hasOwn(data, key) ? data[key] : null });
+      finalReads.push({ key, siblings: Object.hasOwn(data, key) ? storedVersions(data[key]) : [] });
     }
   } else if (source !== null) {
     const data = (source.status?.data ?? {}) as Record<string, unknown>;
-    for (const key of keys) finalReads.push({ key, value: Object.hasOwn(data, key) ? data[key] : null });
+    for (const key of keys) finalReads.push({ key, siblings: Object.hasOwn(data, key) ? storedVersions(data[key]) : [] });
   }
   const from = holdersOf !== undefined ? ' (each key read back from one of its replicas)' : source === null ? ' (no node up to read from)' : ` (read back from ${source.id})`;
   try {
@@ -233,6 +257,46 @@ function judgeDurability(observed: RunObservations, expect: SimExpectations): Ch
   } catch (error) {
     return judged('durability', expect.durability, 'unknown', `the durability checker refused the history: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The values a replica's status shows for one key: Dynamo's status shows a key with concurrent
+ * versions as `{siblings: [...]}` (src-node/protocols/dynamo/core.ts), any other store its one
+ * value. (No workload of the lab writes an object with a `siblings` list as a value.)
+ */
+export function storedVersions(value: unknown): unknown[] {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const siblings = (value as { siblings?: unknown }).siblings;
+    if (Array.isArray(siblings)) return [...siblings];
+  }
+  return value === null || value === undefined ? [] : [value];
+}
+
+/** A crdt workload's balance (src-main/checkers/crdt-credits.ts) on every replica that runs, after the liveness phase. */
+function judgeCredits(observed: RunObservations, expect: Expect): CheckResult {
+  const up = observed.nodes.filter((node) => node.state === 'up' && node.status !== null);
+  const result = checkCredits(observed.operations, finalBalances(observed.operations, up.map((node) => ({ id: node.id, data: node.status!.data ?? {} }))));
+  return judged('credits', expect, VERDICTS[result.verdict] ?? 'unknown', result.summary, [...result.lost, ...result.shortfalls]);
+}
+
+/**
+ * A cart workload's promise (src-main/checkers/cart.ts): every item an acknowledged put carried
+ * is in the final cart of its key on every replica that holds the key and runs (omniscient,
+ * after the liveness phase), siblings merged.
+ */
+function judgeCart(observed: RunObservations, expect: Expect): CheckResult {
+  const keys = new Set(observed.operations.filter((op) => op.op.f === 'put' && typeof op.op.key === 'string').map((op) => op.op.key!));
+  const up = observed.nodes.filter((node) => node.state === 'up' && node.status !== null);
+  const finals: FinalCart[] = [];
+  for (const key of keys) {
+    const holders = observed.holdersOf === undefined ? up : up.filter((node) => observed.holdersOf!(key).includes(node.id));
+    for (const node of holders) {
+      const data = (node.status?.data ?? {}) as Record<string, unknown>;
+      finals.push({ key, source: node.id, siblings: Object.hasOwn(data, key) ? storedVersions(data[key]) : [] });
+    }
+  }
+  const result = checkCarts(observed.operations, finals);
+  return judged('cart', expect, VERDICTS[result.verdict] ?? 'unknown', `${result.summary} (each cart read from every replica of it that runs)`, result.lost);
 }
 
 /**
@@ -253,4 +317,19 @@ export function withoutFailed(history: readonly HistoryEntry[]): HistoryEntry[] 
     if (entry.type === 'fail' && invoke !== undefined) failed.add(invoke).add(entry);
   }
   return history.filter((entry) => !failed.has(entry)).map((entry, index) => ({ ...entry, index }));
+}
+
+/**
+ * A bank workload under 2PC (src-main/checkers/bank.ts): every participant's balances at the
+ * end (omniscient, after the liveness phase) against the trace's notes and the clients' history.
+ */
+function judgeBank(observed: RunObservations, expect: Expect): CheckResult {
+  const bank = observed.bank ?? null;
+  if (bank === null) return judged('bank', expect, 'unknown', 'the trace was not judged');
+  const finals = bank.participants.map((node) => {
+    const end = observed.nodes.find((candidate) => candidate.id === node);
+    return { node, balances: end?.state === 'up' && end.status?.data !== undefined ? end.status.data : null };
+  });
+  const result = checkBank({ ...bank, finals, operations: observed.operations, traceComplete: true });
+  return judged('bank', expect, VERDICTS[result.verdict] ?? 'unknown', result.summary, [...result.violations, ...result.inDoubt.map((entry) => ({ inDoubt: entry }))]);
 }

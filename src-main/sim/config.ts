@@ -12,6 +12,9 @@ import { LAB_HEARTBEAT_INTERVAL_MS, LAB_PHI_OPTIONS, validatePhiOptions } from '
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { Scenario, ScenarioNetwork } from '../scenario/scenario.ts';
 import { isScenarioAssertion, type ScenarioAssertion } from '../checkers/trace-assertions.ts';
+import type { WorkloadKind } from '../workload/generators.ts';
+import { PAXOS_SWARM } from './paxos-swarm.ts';
+import type { CrdtWorkloadSpec } from '../workload/crdt.ts';
 
 /** A distribution of delays (ms). */
 export type DelayModel =
@@ -54,6 +57,8 @@ export interface NetworkConfig {
 }
 
 export interface SimWorkload {
+  /** What the clients do (src-main/workload/generators.ts); absent: kv. */
+  kind?: WorkloadKind;
   clients: number;
   /** Operations per second over all clients. */
   ratePerSec: number;
@@ -63,6 +68,8 @@ export interface SimWorkload {
   writeShare: number;
   startMs: number;
   timeoutMs: number;
+  /** A crdt workload's type, operations and script (src-main/workload/crdt.ts). */
+  crdt?: CrdtWorkloadSpec;
 }
 
 export type NemesisAction = 'crash' | 'pause' | 'partition' | 'one-way' | 'link' | 'clock' | 'slow-disk';
@@ -108,6 +115,14 @@ export interface SimExpectations {
   raftInvariants?: Expect;
   /** A scenario's `events`, `leaders` and `log-size` checks (src-main/checkers/trace-assertions.ts), each with its expected verdict. */
   assertions?: (ScenarioAssertion & { expect: Expect })[];
+  /** A cart workload's items: none added in an acknowledged put is missing at the end (src-main/checkers/cart.ts); absent: not judged. */
+  cart?: Expect;
+  /** Consensus safety from the trace's `learned` notes and the history (src-main/checkers/consensus.ts); absent: not judged. */
+  consensus?: Expect;
+  /** A bank workload under 2PC: conservation and atomicity (src-main/checkers/bank.ts); absent: not judged. */
+  bank?: Expect;
+  /** A crdt workload's balance: every acknowledged credit and debit counted at the end (src-main/checkers/crdt-credits.ts); absent: not judged. */
+  credits?: Expect;
 }
 
 export interface SimConfig {
@@ -456,8 +471,79 @@ const RAFT_SWARM: SimProfile = {
   }),
 };
 
+// ---- Dynamo ------------------------------------------------------------------------------
+
+/**
+ * Dynamo's parameters as the swarm draws them: N, R, W (any partial quorum, R + W ≤ N too),
+ * ring tokens, fan-out, sloppy quorum, read repair, conflict policy and the repair intervals.
+ * Anti-entropy is always on: it is the one mechanism that repairs a key nobody reads again,
+ * so without it convergence after healing is not promised.
+ */
+function drawDynamoParams(random: Random, nodes: number): Record<string, unknown> {
+  const n = random.int(1, Math.min(3, nodes));
+  const gossipIntervalMs = random.int(50, 300);
+  return {
+    n, r: random.int(1, n), w: random.int(1, n),
+    tokensPerNode: random.int(1, 16),
+    fanout: random.chance(50) ? 'all' : 'minimum',
+    sloppyQuorum: random.chance(70),
+    readRepair: random.chance(70),
+    conflictPolicy: random.chance(75) ? 'vector-clock' : 'lww',
+    antiEntropyIntervalMs: random.int(200, 1500),
+    merkleDepth: random.int(0, 8),
+    gossipIntervalMs,
+    gossipFailAfterMs: gossipIntervalMs * random.int(3, 10),
+    handoffIntervalMs: random.int(100, 1000),
+    requestTimeoutMs: random.int(300, 2000),
+    contextMaxNodes: random.chance(30) ? random.int(1, 3) : 0,
+  };
+}
+
+function dynamoSwarm(seed: number): SimConfig {
+  const random = createRandom(seed).fork();
+  const nodes = nodeIds(random.int(3, 7));
+  const params = drawDynamoParams(random, nodes.length);
+  const network = drawNetwork(random, nodes, { lossPct: 5, duplicatePct: 5, reorderPct: 15 });
+  const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
+  const clocks = drawClocks(random, nodes, random.chance(50) ? 2000 : 0, random.chance(50) ? 5000 : 0);
+  const workload = drawWorkload(random);
+  const nemesis: NemesisConfig = {
+    meanIntervalMs: random.int(250, 2000),
+    weights: { crash: 2, pause: 1, partition: 2, 'one-way': 1, link: 1, clock: 1, 'slow-disk': 1 },
+    // No Dynamo node leads, so the share has no effect (and draws nothing): victims are uniform.
+    leaderPct: 50, maxActions: null, startMs: 0, stopMs: null,
+    // Any minority down at once; an acknowledged write is on disk on W nodes, which all come back.
+    maxDown: Math.max(1, Math.floor((nodes.length - 1) / 2)),
+    downMs: [100, random.int(500, 4000)],
+    pauseMs: [100, random.int(500, 3000)],
+    partitionMs: [200, random.int(1000, 5000)],
+    linkMs: [200, 3000],
+    linkLossPctMax: 60,
+    clockSkewMaxMs: 5000,
+    clockDriftPpmMax: 20_000,
+    slowDiskMsMax: 200,
+  };
+  return validateConfig({
+    source: DYNAMO_SWARM.name, seed, protocol: { name: 'dynamo', params }, nodes,
+    heartbeatIntervalMs: LAB_HEARTBEAT_INTERVAL_MS, suspicionSampleMs: 200, failureDetector: { ...LAB_PHI_OPTIONS },
+    network, persistLatency, clocks, workload, nemesis, schedule: [],
+    safetyMs: random.int(3000, 8000),
+    liveness: { workMs: 1500, boundMs: 10_000 },
+    // Dynamo gives up consistency (stale reads are its nature: linearizability is not expected),
+    // never acknowledged writes (each key is written once: siblings or LWW lose nothing), and
+    // it converges once healed.
+    expect: { durability: 'pass', linearizability: 'either', splitBrain: 'either', liveness: 'pass', suspicion: null },
+  });
+}
+
+const DYNAMO_SWARM: SimProfile = {
+  name: 'dynamo-swarm',
+  summary: 'Dynamo, 3–7 nodes, drawn N, R, W, tokens, fan-out, sloppy quorum, read repair, conflict policy, context pruning and repair intervals; crashes and pauses of a minority, partitions, lossy links, clock faults, slow disks. Every acknowledged write must survive and every key\'s replicas must agree after healing.',
+  build: dynamoSwarm,
+};
+
 export const SIM_PROFILES: ReadonlyMap<string, SimProfile> = new Map(
-  [PB_SYNC_CRASHES, PB_SYNC_MASS_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS, RAFT_CRASHES, RAFT_PARTITIONS, RAFT_SWARM].map((profile) => [profile.name, profile]),
+  [PB_SYNC_CRASHES, PB_SYNC_MASS_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS, RAFT_CRASHES, RAFT_PARTITIONS, RAFT_SWARM, DYNAMO_SWARM, PAXOS_SWARM].map((profile) => [profile.name, profile]),
 );
 
 // ---- a scenario file, simulated ----------------------------------------------------------
@@ -534,8 +620,9 @@ export function configFromScenario(scenario: Scenario, seed: number, source = sc
     persistLatency: { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 5)) },
     clocks,
     workload: workload === null ? null : {
-      clients: workload.clients, ratePerSec: workload.ratePerSec, keys: workload.keys, uniqueKeys: workload.uniqueKeys,
+      kind: workload.kind, clients: workload.clients, ratePerSec: workload.ratePerSec, keys: workload.keys, uniqueKeys: workload.uniqueKeys,
       writeShare: workload.writeShare, startMs: workload.startMs, timeoutMs: workload.timeoutMs,
+      ...(workload.crdt === undefined ? {} : { crdt: workload.crdt }),
     },
     nemesis: nemesisFromScenario(scenario),
     schedule: scenario.schedule.map((step) => ({ atMs: step.atMs, fault: step.fault as FaultRequest })),
@@ -551,6 +638,10 @@ export function configFromScenario(scenario: Scenario, seed: number, source = sc
       suspicion: suspicion === undefined || suspicion.kind !== 'suspicion' ? null : { expect: suspicion.expect, withinMs: suspicion.withinMs },
       ...(expectOf('raft-invariants') === null ? {} : { raftInvariants: expectOf('raft-invariants')! }),
       assertions: scenario.checks.filter(isScenarioAssertion),
+      ...(expectOf('cart') === null ? {} : { cart: expectOf('cart')! }),
+      ...(expectOf('credits') === null ? {} : { credits: expectOf('credits')! }),
+      ...(expectOf('consensus') === null ? {} : { consensus: expectOf('consensus')! }),
+      ...(expectOf('bank') === null ? {} : { bank: expectOf('bank')! }),
     },
   });
 }

@@ -1,9 +1,9 @@
 // The random nemesis of the safety phase (Jepsen's word): at exponentially distributed
 // intervals it picks a fault by the profile's or scenario's weights, applies it, and
 // schedules its undoing after a drawn duration. It never takes down more than `maxDown` nodes
-// at once (crashed or paused), and it picks the primary (or Raft leader) as a victim
+// at once (crashed or paused), and it picks whoever leads (LEADING_ROLES) as a victim
 // `leaderPct` percent of the time: a crash of the primary is where replication protocols lose
-// writes. Pure: the simulator and the real lab's nemesis runner (src-main/lab/nemesis-runner.ts)
+// writes, and a crash of the 2PC coordinator is where 2PC blocks. Pure: the simulator and the real lab's nemesis runner (src-main/lab/nemesis-runner.ts)
 // both call planMove, with their own view of the nodes.
 
 import type { NodeId } from '../../src-node/contract/clock.ts';
@@ -22,6 +22,18 @@ export interface NemesisMove {
   request: FaultRequest;
   /** The fault that undoes it, and when (ms from now). */
   undo: { afterMs: number; request: FaultRequest } | null;
+}
+
+/**
+ * The roles of the node that leads: the primary (primary/backup), the leader (Raft,
+ * Multi-Paxos), the coordinator (2PC). Each core reports the role by its book's name, as its
+ * view in the UI shows it; the nemesis (and the lab's clients looking for whom to ask) treat
+ * them alike.
+ */
+export const LEADING_ROLES: ReadonlySet<string> = new Set(['primary', 'leader', 'coordinator']);
+
+export function leads(role: string | null | undefined): boolean {
+  return role !== null && role !== undefined && LEADING_ROLES.has(role);
 }
 
 const ACTIONS: readonly NemesisAction[] = ['crash', 'pause', 'partition', 'one-way', 'link', 'clock', 'slow-disk'];
@@ -52,7 +64,7 @@ export function planMove(random: Random, config: NemesisConfig, nodes: readonly 
     case 'crash':
     case 'pause': {
       if (down >= config.maxDown || running.length === 0) return null;
-      const primary = running.find((node) => node.role === 'primary' || node.role === 'leader');
+      const primary = running.find((node) => leads(node.role));
       // Only leaders: with none right now (an election is on), this turn passes.
       if (config.leaderPct >= 100 && primary === undefined) return null;
       // The draw is made only when there is a leader to prefer, as it always was: the

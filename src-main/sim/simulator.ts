@@ -20,6 +20,8 @@ import { protocolByName } from '../../src-node/protocols/registry.ts';
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { CheckResult } from '../checks/run-checks.ts';
 import { RaftInvariantMonitor } from '../checkers/raft-invariants.ts';
+import { ConsensusMonitor } from '../checkers/consensus.ts';
+import { BankLedgerMonitor, bankSetup } from '../checkers/bank.ts';
 import { TraceAssertionMonitor, isTraceAssertion } from '../checkers/trace-assertions.ts';
 import type { FaultSample, NodeSample, SuspicionSample } from '../lab/observations.ts';
 import type { CompletedOp } from '../workload/client.ts';
@@ -27,7 +29,7 @@ import { judgeRun, unsettledReason, authority, type NodeEnd } from './checks.ts'
 import { drawDelay, type SimConfig } from './config.ts';
 import { EventQueue } from './event-queue.ts';
 import type { ClientRequest, FaultSource, SimEvent } from './events.ts';
-import { planMove } from './nemesis.ts';
+import { leads, planMove } from './nemesis.ts';
 import { SimNetwork } from './network.ts';
 import { SimNode, type NodeWorld } from './sim-node.ts';
 import { SimTrace, type Stamp, type TraceMode } from './sim-trace.ts';
@@ -36,7 +38,12 @@ import { SimClient } from './workload.ts';
 /** Events one run may process; past it the run fails visibly (a livelock, a message storm). */
 export const SIM_EVENTS_MAX = 20_000_000;
 /** Protocols that serve the lab's key-value operations: their history is judged with the lab-kv model. */
-export const KEY_VALUE_PROTOCOLS: ReadonlySet<string> = new Set(['primary-backup', 'raft']);
+export const KEY_VALUE_PROTOCOLS: ReadonlySet<string> = new Set(['primary-backup', 'raft', 'multi-paxos']);
+
+/** Whether a run's history is judged with the lab-kv model: a key-value protocol, or 2PC replicating a key-value map. */
+export function servesKeyValue(protocol: { name: string; params: Record<string, unknown> }): boolean {
+  return KEY_VALUE_PROTOCOLS.has(protocol.name) || (protocol.name === '2pc' && protocol.params['data'] === 'kv');
+}
 /** How often the liveness phase looks whether the cluster has settled. */
 export const LIVENESS_CHECK_MS = 100;
 
@@ -111,6 +118,10 @@ class Simulation implements NodeWorld {
   private readonly raftMonitor: RaftInvariantMonitor | null;
   /** A scenario's `events` and `leaders` checks, judged from the trace as it is recorded (in both trace modes). */
   private readonly assertionMonitor: TraceAssertionMonitor | null;
+  /** Single-decree Paxos: agreement, validity, integrity from the `learned` notes, as they are recorded. */
+  private readonly consensusMonitor: ConsensusMonitor | null;
+  /** 2PC bank runs: what each transaction's coordinator and participants noted, as it is recorded. */
+  private readonly bankMonitor: BankLedgerMonitor | null;
   private events = 0;
   /** Where each key must live, for protocols that partition their data (Dynamo); undefined: everywhere. */
   private readonly holdersOf: ((key: string) => readonly NodeId[]) | undefined;
@@ -119,14 +130,20 @@ class Simulation implements NodeWorld {
     this.trace = new SimTrace(mode);
     const monitor = config.protocol.name === 'raft' ? new RaftInvariantMonitor() : null;
     this.raftMonitor = monitor;
+    const consensus = config.expect.consensus !== undefined ? new ConsensusMonitor() : null;
+    this.consensusMonitor = consensus;
+    const bank = config.expect.bank !== undefined ? new BankLedgerMonitor() : null;
+    this.bankMonitor = bank;
     // Simulated lab time starts at 0 with the schedule: the assertions' windows need no offset.
     const assertions = (config.expect.assertions ?? []).filter(isTraceAssertion);
     const judge = assertions.length > 0 ? new TraceAssertionMonitor(assertions) : null;
     this.assertionMonitor = judge;
-    if (monitor !== null || judge !== null) {
+    if (monitor !== null || judge !== null || consensus !== null || bank !== null) {
       this.trace.listener = (event) => {
         monitor?.observe(event);
         judge?.observe(event);
+        consensus?.observe(event);
+        bank?.observe(event);
       };
     }
     const root = createRandom(config.seed);
@@ -451,19 +468,19 @@ class Simulation implements NodeWorld {
 
   /**
    * The node a client asks, as the real lab's workload picks it (LabRun.pickTarget): the
-   * primary its home node believes in, if that one runs; else the home node; with the home
-   * node down, the node that says it is primary, else the first one running.
+   * primary its home node believes in (or leader, or 2PC coordinator), if that one runs; else
+   * the home node; with the home node down, the node whose role leads, else the first one running.
    */
   private pickTarget(home: NodeId): NodeId {
     const running = [...this.nodes.values()].filter((node) => node.state === 'up' && !node.paused && node.core !== null);
     const homeNode = running.find((node) => node.id === home);
     if (homeNode !== undefined) {
       const facts = homeNode.core!.status().facts;
-      const believed = facts['primary'] ?? facts['leader'];
+      const believed = facts['primary'] ?? facts['leader'] ?? facts['coordinator'];
       if (typeof believed === 'string' && running.some((node) => node.id === believed)) return believed;
       return homeNode.id;
     }
-    const leader = running.find((node) => this.lastSample.get(node.id)?.role === 'primary' || this.lastSample.get(node.id)?.role === 'leader');
+    const leader = running.find((node) => leads(this.lastSample.get(node.id)?.role));
     return leader?.id ?? running[0]?.id ?? this.nodeIds[0]!;
   }
 
@@ -504,6 +521,7 @@ class Simulation implements NodeWorld {
       if (result.type === 'ok') this.probeAcked = true;
       return;
     }
+    client.completed(open.op, result);
     this.schedule(Math.max(this.nowMs, client.startedAtMs + this.intervalMs()), { kind: 'client-next', client: client.id });
   }
 
@@ -520,9 +538,12 @@ class Simulation implements NodeWorld {
   private result(): SimResult {
     const config = this.config;
     const workloadOps = this.operations.filter((op) => op.client !== this.probe?.id);
+    const ends = this.nodeEnds();
+    const consensus = this.consensusMonitor?.result({ history: this.history, finals: ends.map((end) => ({ node: end.id, up: end.state === 'up', data: end.status?.data })) }) ?? null;
     const checks = judgeRun({
-      nodes: this.nodeEnds(), history: this.history, keyValue: KEY_VALUE_PROTOCOLS.has(this.config.protocol.name), operations: workloadOps, nodeSamples: this.nodeSamples, suspicions: this.suspicions,
+      nodes: ends, consensus, history: this.history, keyValue: servesKeyValue(this.config.protocol), operations: workloadOps, nodeSamples: this.nodeSamples, suspicions: this.suspicions,
       raftInvariants: this.raftMonitor?.result() ?? null, traceAssertions: this.assertionMonitor?.results() ?? null, holdersOf: this.holdersOf,
+      bank: this.bankMonitor === null ? null : { transactions: this.bankMonitor.transactions, ...bankSetup(config.protocol.params, config.nodes) },
       faults: this.faults, fatals: this.fatals, healAtMs: this.healAtMs, convergedAtMs: this.convergedAtMs,
       unsettled: this.unsettled, endMs: this.nowMs, boundMs: config.liveness.boundMs,
     }, config.expect);

@@ -1,12 +1,14 @@
 // Simulated clients, Jepsen-style: each has at most one operation outstanding, records an
 // `invoke` and then exactly one completion — `ok`, `fail` (it certainly did not happen) or
 // `info` (a timeout or a dropped connection: it may have happened). It asks the primary its
-// home node believes in and follows one redirect per operation, as the real lab's client does
-// (the simulator picks the node: Simulation.pickTarget).
+// home node believes in and follows one redirect per operation, as the real lab's workload does
+// (the simulator picks the node: Simulation.pickTarget). What it asks for comes from the
+// workload's generator (src-main/workload/generators.ts), the one the real lab uses.
 
 import type { NodeId, ProcessId } from '../../src-node/contract/clock.ts';
-import type { ClientOp } from '../../src-node/contract/envelope.ts';
+import type { ClientOp, ClientResult } from '../../src-node/contract/envelope.ts';
 import type { Random } from '../../src-node/protocols/random/prng.ts';
+import { createGenerator, type OpGenerator } from '../workload/generators.ts';
 import type { SimWorkload } from './config.ts';
 
 export interface OpenOp {
@@ -27,18 +29,20 @@ export class SimClient {
   active = true;
   /** When the current operation (with its redirect) began, for pacing. */
   startedAtMs = 0;
-  private written = 0;
+  /** Made at the first operation: the workload is the simulation's, one for every client. */
+  private generator: OpGenerator | null = null;
 
   constructor(readonly id: ProcessId, readonly home: NodeId, readonly random: Random, readonly probe = false) {
   }
 
-  /** The next operation, as the real workload draws it (src-main/lab/run.ts). */
+  /** The next operation of this client's generator. */
   nextOp(workload: SimWorkload): ClientOp {
-    const write = this.random.next() < workload.writeShare;
-    if (write) this.written += 1;
-    const key = workload.uniqueKeys
-      ? (write ? `k-${this.id}-${this.written}` : `k-${this.id}-${Math.max(1, this.written)}`)
-      : `k${this.random.int(1, workload.keys)}`;
-    return write ? { f: 'put', key, value: `${this.id}-${this.written}` } : { f: 'get', key };
+    this.generator ??= createGenerator(workload, { client: this.id, random: this.random });
+    return this.generator.next();
+  }
+
+  /** How the operation `nextOp` gave ended, after any redirect (the cart client's write depends on its read). */
+  completed(op: ClientOp, result: ClientResult): void {
+    this.generator?.completed({ op, result });
   }
 }

@@ -87,12 +87,17 @@ function completionOf(done: CompletedOp, process: string): Pending {
   };
 }
 
-/** The lab's read-back at the end (run-scenario's `finalReads`) as the durability checker's final reads; reads that did not complete ok are left out. */
+/**
+ * The lab's read-back at the end (run-scenario's `finalReads`) as the durability checker's
+ * final reads, with every sibling a read found (Dynamo); reads that did not complete ok are
+ * left out.
+ */
 export function finalReadsFromCompletedOps(reads: Iterable<CompletedOp>): FinalRead[] {
   const finals: FinalRead[] = [];
   for (const read of reads) {
     if (read.result.type !== 'ok') continue;
-    finals.push({ ...(read.op.key !== undefined ? { key: read.op.key } : {}), value: read.result.value ?? null });
+    const siblings = Array.isArray(read.result.siblings) && read.result.siblings.length > 0 ? { siblings: read.result.siblings } : {};
+    finals.push({ ...(read.op.key !== undefined ? { key: read.op.key } : {}), value: read.result.value ?? null, ...siblings });
   }
   return finals;
 }

@@ -3,6 +3,8 @@ import type { ClientOp, ClientResult } from './envelope.ts';
 import type { CoreStatus } from './core.ts';
 import type { ClockFaults, FaultRequest, LinkFaults } from './faults.ts';
 import type { RunMetadata, StoredEvent, TraceKind } from './trace.ts';
+import type { PbsMeasureRequest, PbsMeasurement } from './pbs.ts';
+import type { CompareReport, CompareRequest } from './compare.ts';
 
 /** A node's process state as the supervisor sees it. */
 export type ProcessState = 'starting' | 'up' | 'down' | 'paused' | 'recovering' | 'stopped';
@@ -147,6 +149,10 @@ export interface LabApi {
   runs(): Promise<RunSummary[]>;
   /** Stops the current run and shows a recorded trace (real or simulated) instead. */
   openTrace(tracePath: string): Promise<LabSnapshot>;
+  /** PBS on the current Dynamo run: predicted beside measured staleness (in the simulator or on its nodes). */
+  measurePbs(request: PbsMeasureRequest): Promise<PbsMeasurement>;
+  /** The book's table measured: the scenario's workload and faults on several replication protocols, in the simulator. */
+  compareProtocols(request: CompareRequest): Promise<CompareReport>;
   subscribe(listener: (update: LabUpdate) => void): () => void;
 }
 
@@ -154,5 +160,5 @@ export interface LabApi {
 export type LabMethod = Exclude<keyof LabApi, 'subscribe'>;
 export const LAB_METHODS: readonly LabMethod[] = [
   'snapshot', 'fault', 'clientOp', 'events', 'exportTrace', 'scenarios', 'startScenario', 'checkHistory',
-  'runs', 'openTrace',
+  'runs', 'openTrace', 'measurePbs', 'compareProtocols',
 ];

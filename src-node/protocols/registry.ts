@@ -8,11 +8,13 @@ import { CRDT_GOSSIP } from './crdt-gossip/core.ts';
 import { DYNAMO } from './dynamo/index.ts';
 import { floodProtocol } from './flood/flood.ts';
 import { MULTI_PAXOS } from './paxos/multi-paxos.ts';
+import { PAXOS } from './paxos/single-decree.ts';
 import { PRIMARY_BACKUP } from './primary-backup/index.ts';
 import { RAFT } from './raft/index.ts';
+import { TWO_PHASE_COMMIT } from './two-phase-commit/core.ts';
 
 export const PROTOCOLS: ReadonlyMap<string, ProtocolDefinition> = new Map(
-  [PRIMARY_BACKUP, RAFT, MULTI_PAXOS, DYNAMO, CRDT_GOSSIP, CALM, floodProtocol].map((definition) => [definition.name, definition]),
+  [PRIMARY_BACKUP, RAFT, MULTI_PAXOS, PAXOS, TWO_PHASE_COMMIT, DYNAMO, CRDT_GOSSIP, CALM, floodProtocol].map((definition) => [definition.name, definition]),
 );
 
 /** The protocol named `name`; throws an Error that lists the known names. */

@@ -12,6 +12,8 @@ import type {
   ScenarioSummary, RunSummary,
 } from '../../src-node/contract/lab-api.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
+import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
+import type { CompareReport, CompareRequest } from '../../src-node/contract/compare.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 
 /** The two operations every transport offers; LabApi is built on them once. */
@@ -44,6 +46,8 @@ export function labApiOver(transport: LabTransport): ShellLabApi {
     startScenario: (name: string) => call<LabSnapshot>('startScenario', name),
     runs: () => call<RunSummary[]>('runs'),
     openTrace: (tracePath: string) => call<LabSnapshot>('openTrace', tracePath),
+    measurePbs: (request: PbsMeasureRequest) => call<PbsMeasurement>('measurePbs', request),
+    compareProtocols: (request: CompareRequest) => call<CompareReport>('compareProtocols', request),
     subscribe: (listener) => transport.onUpdate(listener),
     onConnection: (listener) => transport.onConnection(listener),
   };

@@ -15,6 +15,8 @@ import type {
   ScenarioSummary,
 } from '../../src-node/contract/lab-api.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
+import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
+import type { CompareReport, CompareRequest } from '../../src-node/contract/compare.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import type { ShellLabApi } from '../api/create-lab-api.ts';
 import { compareProcesses } from './process-order.ts';
@@ -306,6 +308,14 @@ export function createLabStore(api: ShellLabApi) {
     /** The runs in the lab's data folder, newest first (null if the lab could not list them). */
     runs(): Promise<RunSummary[] | null> {
       return attempt('Listing the runs', () => api.runs());
+    },
+    /** PBS on this Dynamo run: the prediction from its observed latencies beside the measured staleness. */
+    measurePbs(request: PbsMeasureRequest): Promise<PbsMeasurement | null> {
+      return attempt('Measuring PBS', () => api.measurePbs(request));
+    },
+    /** The book's table measured in the simulator: this scenario's workload and faults on several protocols. */
+    compareProtocols(request: CompareRequest): Promise<CompareReport | null> {
+      return attempt('Comparing the protocols', () => api.compareProtocols(request));
     },
     /** Shows a recorded trace instead of the cluster; a file that is not a trace changes nothing. */
     async openTrace(tracePath: string): Promise<boolean> {

@@ -75,6 +75,12 @@ function stubLab(trace: StoredEvent[]): { lab: LabApi; push(events: StoredEvent[
     openTrace: async () => {
       throw new Error('not in this stub');
     },
+    measurePbs: async () => {
+      throw new Error('not in this stub');
+    },
+    compareProtocols: async () => {
+      throw new Error('not in this stub');
+    },
     events: async (query: EventQuery) => {
       const limit = Math.min(query.limit ?? 1000, 10_000);
       if (query.afterId === undefined && query.beforeId !== undefined) {

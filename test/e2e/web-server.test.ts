@@ -31,6 +31,12 @@ function stubLab(exportFile: string) {
     openTrace: async () => {
       throw new Error('not in this stub');
     },
+    measurePbs: async () => {
+      throw new Error('not in this stub');
+    },
+    compareProtocols: async () => {
+      throw new Error('not in this stub');
+    },
     events: async () => [],
     exportTrace: async (format) => ({ format, fileName: 'run 1.jsonl', bytes: 11, savedPath: exportFile }),
     scenarios: async () => [],
@@ -118,6 +124,8 @@ test('web server: token, static files, socket calls, exports, close', async () =
     assert.match((await call(socket, 'fault', [{ kind: 'link', source: 'n1', target: 'n2', faults: { lossPct: '5' } }])).error ?? '', /wrong type/);
     assert.match((await call(socket, 'exportTrace', ['pdf'])).error ?? '', /format must be one of/);
     assert.match((await call(socket, 'events', [{ limit: 'all' }])).error ?? '', /limit must be a number/);
+    assert.match((await call(socket, 'compareProtocols', [{ scenario: 'compare-leader-crash', seeds: 0 }])).error ?? '', /expects \{scenario: a scenario name, seeds: 1–200\}/);
+    assert.match((await call(socket, 'compareProtocols', [{ seeds: 3 }])).error ?? '', /expects \{scenario/);
     // The lab's own errors come back as its sentence.
     assert.deepEqual(await call(socket, 'fault', [{ kind: 'crash', node: 'n9' }]), { ok: false, error: 'no node n9 in this cluster' });
     assert.deepEqual(await call(socket, 'fault', [{ kind: 'partition', spec: { groups: [['n1'], ['n2']], oneWay: true } }]), { ok: true, value: null });

@@ -91,12 +91,17 @@ describe('calm: evaluation', () => {
       { input: 'client_ref', tuple: ['a', 'b'] },
     ];
     const first = step(program, { tables: emptyTables(program), arrived: [], inputs, self: 'n1', nodes: ['n1', 'n2'] });
-    assert.deepEqual(first.sends.map((send) => `${send.target}:${send.tuple.join('>')}`).sort(), ['n1:n1>a>b', 'n2:n2>a>b']);
-    // The reference has not arrived yet (it travels over the channel, even to n1 itself): b looks like garbage.
-    assert.deepEqual(databaseJson(first.view)['garbage'], [['b'], ['c']]);
-    const second = step(program, { tables: first.tables, arrived: [{ channel: 'reference', tuple: ['n1', 'a', 'b'] }], inputs: [], self: 'n1', nodes: ['n1', 'n2'] });
-    assert.deepEqual(databaseJson(second.view)['garbage'], [['c']]);
-    assert.deepEqual(databaseJson(second.view)['reachable'], [['a'], ['b']]);
+    assert.deepEqual(first.sends.filter((send) => send.channel === 'reference').map((send) => `${send.target}:${send.tuple.join('>')}`).sort(), ['n1:n1>a>b', 'n2:n2>a>b']);
+    assert.equal(first.sends.length, 10, 'three objects, a root and a reference, to both nodes');
+    // Everything travels over channels, even to n1 itself: nothing is known yet.
+    assert.deepEqual(databaseJson(first.view)['garbage'], []);
+    const objectsAndRoot = [...['a', 'b', 'c'].map((id) => ({ channel: 'new_object', tuple: ['n1', id] })), { channel: 'new_root', tuple: ['n1', 'a'] }];
+    const second = step(program, { tables: first.tables, arrived: objectsAndRoot, inputs: [], self: 'n1', nodes: ['n1', 'n2'] });
+    // The reference has not arrived yet: b looks like garbage.
+    assert.deepEqual(databaseJson(second.view)['garbage'], [['b'], ['c']]);
+    const third = step(program, { tables: second.tables, arrived: [{ channel: 'reference', tuple: ['n1', 'a', 'b'] }], inputs: [], self: 'n1', nodes: ['n1', 'n2'] });
+    assert.deepEqual(databaseJson(third.view)['garbage'], [['c']]);
+    assert.deepEqual(databaseJson(third.view)['reachable'], [['a'], ['b']]);
   });
 
   it('aggregates: count, sum, min, max per group', () => {

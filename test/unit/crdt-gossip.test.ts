@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CrdtGossipCore, parseCrdtGossipParams } from '../../src-node/protocols/crdt-gossip/core.ts';
+import { CRDT_VIEW_KEYS_MAX } from '../../src-node/contract/core.ts';
 import { CoreCluster } from '../support/core-cluster.ts';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
@@ -56,6 +57,47 @@ describe('crdt-gossip', () => {
     cluster.run('n2', { f: 'update', key: 'hits', value: { op: 'increment', amount: 2 } });
     cluster.advance(3_000);
     assert.deepEqual(cluster.values('hits'), [3, 3, 3, 3, 3]);
+  });
+
+  it('an LWW write is stamped in whole milliseconds, even on a clock that reads fractions or runs below zero', () => {
+    // The simulator's drifting clocks read fractions of a millisecond: every LWW write failed there.
+    const cluster = new Cluster({ type: 'lww-register', mode: 'push-pull', fanout: 2, intervalMs: 100 });
+    cluster.skewMs.set('n1', 0.375);
+    cluster.skewMs.set('n2', -5_000.5);
+    cluster.advance(20);
+    assert.deepEqual(cluster.run('n1', { f: 'update', key: 'r', value: { op: 'assign', value: 'a' } }), { type: 'ok', value: 'a' });
+    assert.deepEqual(cluster.run('n2', { f: 'update', key: 'r', value: { op: 'assign', value: 'b' } }), { type: 'ok', value: 'b' });
+    cluster.advance(2_000);
+    assert.deepEqual(cluster.values('r'), NODES.map(() => 'a'), 'n2\'s clock reads below zero: its write is stamped 0 and loses');
+  });
+
+  it('a naive (non-CRDT) type travels like a CRDT and never converges: concatenation depends on arrival order', () => {
+    // Reference: the book, §5: "A will produce 'Hello World!', and B will produce 'World!Hello '".
+    const cluster = new Cluster({ type: 'naive-concat', mode: 'push-pull', fanout: 1, intervalMs: 100 });
+    for (const node of NODES) cluster.cut.add(node);
+    cluster.run('n1', { f: 'update', key: 't', value: { op: 'append', text: 'Hello ' } });
+    cluster.run('n2', { f: 'update', key: 't', value: { op: 'append', text: 'World' } });
+    cluster.run('n3', { f: 'update', key: 't', value: { op: 'append', text: '!' } });
+    cluster.cut.clear();
+    cluster.advance(5_000);
+    const values = cluster.values('t') as string[];
+    assert.ok(values.every((value) => value.length === 'Hello World!'.length), 'every replica has every piece');
+    assert.ok((values[0] as string).startsWith('Hello ') && (values[1] as string).startsWith('World') && (values[2] as string).startsWith('!'), values.join(' | '));
+    assert.ok(new Set(values).size > 1, 'and they disagree, forever');
+  });
+
+  it('status carries a bounded CRDT view: each key\'s raw state and value, the type and whether it is a lattice', () => {
+    const cluster = new Cluster({ type: 'g-counter', mode: 'push', fanout: 1, intervalMs: 100 });
+    for (let index = 0; index < CRDT_VIEW_KEYS_MAX + 3; index += 1) cluster.run('n1', { f: 'update', key: `k${String(index).padStart(2, '0')}`, value: { op: 'increment' } });
+    const view = cluster.cores.get('n1')!.status().view;
+    assert.ok(view !== undefined && view.protocol === 'crdt-gossip');
+    assert.equal(view.type, 'g-counter');
+    assert.equal(view.lattice, true);
+    assert.equal(view.keys.length, CRDT_VIEW_KEYS_MAX);
+    assert.equal(view.keysStored, CRDT_VIEW_KEYS_MAX + 3);
+    assert.deepEqual(view.keys[0], { key: 'k00', state: { n1: 1 }, stateChars: 8, value: 1 });
+    const naive = new Cluster({ type: 'naive-concat' }).cores.get('n1')!.status().view;
+    assert.equal(naive?.protocol === 'crdt-gossip' && naive.lattice, false);
   });
 
   it('refuses bad updates, bad params and malformed gossip without changing state', () => {

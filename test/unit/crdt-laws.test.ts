@@ -22,6 +22,7 @@ const setUpdate = fc.record({ op: fc.constantFrom('add', 'remove'), element });
 const UPDATES: Record<string, fc.Arbitrary<unknown>> = {
   'g-counter': fc.record({ op: fc.constant('increment'), amount }),
   'pn-counter': fc.record({ op: fc.constantFrom('increment', 'decrement'), amount }),
+  'max-register': fc.record({ op: fc.constant('max'), value: fc.integer({ min: -3, max: 6 }) }),
   'lww-register': fc.record({ op: fc.constant('assign'), value: registerValue }),
   'mv-register': fc.record({ op: fc.constant('assign'), value: registerValue }),
   'g-set': fc.record({ op: fc.constant('add'), element }),
@@ -245,6 +246,10 @@ function expectedValue(crdt: AnyCrdt, accepted: unknown[]): unknown {
   const updates = accepted as { op: string; amount?: number; element?: string }[];
   if (crdt.name === 'g-counter' || crdt.name === 'pn-counter') {
     return updates.reduce((sum, { op, amount }) => sum + (op === 'increment' ? 1 : -1) * (amount ?? 1), 0);
+  }
+  if (crdt.name === 'max-register') {
+    // Reference: the book, §5: "max(max(max(0, 3), 5), 7) = 7" in any order.
+    return updates.length === 0 ? null : Math.max(...(accepted as { value: number }[]).map(({ value }) => value));
   }
   if (crdt.name === 'g-set') return [...new Set(updates.map(({ element }) => element))].sort();
   return undefined;

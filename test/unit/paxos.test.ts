@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { PaxosCore, parsePaxosParams } from '../../src-node/protocols/paxos/single-decree.ts';
 import { createRandom } from '../../src-node/protocols/random/prng.ts';
 import { CoreCluster } from '../support/core-cluster.ts';
+import { ProposeGenerator } from '../../src-main/workload/propose.ts';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
@@ -102,6 +103,52 @@ describe('paxos: single decree', () => {
     // The property must not hold vacuously: most runs choose a value, many among rival proposals.
     assert.ok(runsThatLearned > 150, `only ${runsThatLearned} of 300 runs chose a value`);
     assert.ok(runsWithRivals > 100, `only ${runsWithRivals} runs chose among several proposals`);
+  });
+
+  it('a node that missed the decision asks its peers (learn) and learns; a node that learned answers a prepare with the value', () => {
+    // Reference: Paxos Made Simple §2.3 — a learner may have to find out what was chosen.
+    const cluster = new Cluster({ learnIntervalMs: 300 });
+    cluster.cut.add('n5');
+    assert.equal(cluster.run('n1', { f: 'propose', value: 'x' }).value, 'x');
+    cluster.deliverAll();
+    assert.equal(cluster.data('n5', 'chosen'), undefined, 'n5 was cut off');
+    cluster.cut.clear();
+    cluster.advance(400);
+    assert.equal(cluster.data('n5', 'chosen'), 'x', 'n5 asked and was told');
+    assert.equal(cluster.learned().get('n5')?.length, 1);
+    // A decided node takes part in no new ballot: it answers the prepare with the chosen value.
+    cluster.crash('n4');
+    cluster.disks.set('n4', new Map());
+    cluster.start('n4');
+    assert.equal(cluster.run('n4', { f: 'propose', value: 'y' }).value, 'x', 'the wiped n4 proposes y and is told x');
+    assert.ok(cluster.notes.every((note) => note.name !== 'accept-request' || note.node !== 'n4'), 'n4 never reached phase 2');
+  });
+
+  it('the status carries the Paxos view: promise, acceptance, learned value, proposer phase and counts', () => {
+    const cluster = new Cluster();
+    cluster.client('n1', { f: 'propose', value: { v: 1 } });
+    let view = cluster.cores.get('n1')!.status().view;
+    assert.equal(view?.protocol, 'paxos');
+    if (view?.protocol !== 'paxos') return;
+    assert.deepEqual(view.proposer, { phase: 'phase-1', ballot: { round: 1, node: 'n1' }, own: '{"v":1}', value: null, adopted: false, promises: 1, accepts: 0, majority: 3 });
+    assert.deepEqual(view.promised, { round: 1, node: 'n1' });
+    assert.equal(view.waiting, 1);
+    cluster.deliverAll();
+    view = cluster.cores.get('n3')!.status().view;
+    if (view?.protocol !== 'paxos') return assert.fail('no view');
+    assert.deepEqual(view.accepted, { ballot: { round: 1, node: 'n1' }, value: '{"v":1}' });
+    assert.equal(view.learned, '{"v":1}');
+    assert.equal(view.proposer.phase, 'idle');
+  });
+
+  it('the propose workload: a first proposal always, unique values, then proposals or reads by writeShare', () => {
+    const generator = new ProposeGenerator({ writeShare: 0.5 }, 'c2', createRandom(3));
+    const ops = Array.from({ length: 40 }, () => generator.next());
+    assert.deepEqual(ops[0], { f: 'propose', value: 'c2-1' });
+    const proposals = ops.filter((op) => op.f === 'propose').map((op) => op.value);
+    assert.equal(new Set(proposals).size, proposals.length);
+    assert.ok(proposals.length > 10 && proposals.length < 35, `${proposals.length} proposals of 40`);
+    assert.ok(ops.every((op) => op.f === 'propose' || op.f === 'read'));
   });
 
   it('rejects bad requests, params and messages', () => {

@@ -12,7 +12,7 @@ describe('protocol registry', () => {
   });
 
   it('an unknown name fails with the list of known ones', () => {
-    assert.throws(() => protocolByName('paxos'), /unknown protocol "paxos"; known: .*primary-backup.*raft/);
+    assert.throws(() => protocolByName('zab'), /unknown protocol "zab"; known: .*primary-backup.*raft.*paxos/);
   });
 
   it('a core\'s roleName(), where it has one, is its status().role, step after step', () => {

@@ -84,7 +84,7 @@ class Pump {
   }
 
   nodes(): NodeView[] {
-    return this.ids.map((id) => nodeView(id, this.cores.get(id)!.status().view!));
+    return this.ids.map((id) => nodeView(id, this.view(id)));
   }
 }
 

@@ -40,6 +40,8 @@ function fakeApi(first: { snapshot: LabSnapshot; events: StoredEvent[] }) {
     scenarios: async () => [],
     runs: async (): Promise<RunSummary[]> => [],
     openTrace: async () => shown.snapshot,
+    measurePbs: async () => { throw new Error('not in this test'); },
+    compareProtocols: async () => { throw new Error('not in this test'); },
     fault: async () => undefined,
     clientOp: async () => { throw new Error('not in this test'); },
     exportTrace: async () => { throw new Error('not in this test'); },

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TwoPhaseCommitCore, accountNames, ownerOfAccount, parseTwoPhaseCommitParams } from '../../src-node/protocols/two-phase-commit/core.ts';
+import type { TwoPhaseCommitView } from '../../src-node/contract/core.ts';
 import { CoreCluster } from '../support/core-cluster.ts';
 
 const NODES = ['n1', 'n2', 'n3', 'n4'];
@@ -28,6 +29,12 @@ class Bank extends CoreCluster<TwoPhaseCommitCore> {
 
   role(node: string): string {
     return this.cores.get(node)!.status().role;
+  }
+
+  view(node: string): TwoPhaseCommitView {
+    const view = this.cores.get(node)!.status().view;
+    assert.equal(view?.protocol, '2pc');
+    return view as TwoPhaseCommitView;
   }
 }
 
@@ -84,8 +91,8 @@ describe('2pc', () => {
     bank.deliverAll(2);
     bank.crash('n1');
     bank.advance(2_000);
-    assert.equal(bank.role(payer), 'prepared');
-    assert.equal(bank.role(payee), 'prepared');
+    assert.equal(bank.role(payer), 'blocked', 'voted yes, asked the coordinator, no answer');
+    assert.equal(bank.role(payee), 'blocked');
     assert.match(String(bank.cores.get(payer)!.status().facts['blockedOn']), /^t1$/, 'blocked on t1: both voted yes, neither may decide');
     assert.equal(bank.total(), 600);
     bank.start('n1');
@@ -132,5 +139,69 @@ describe('2pc', () => {
     assert.equal(bank.run('n2', { f: 'transfer', value: { from: 'a1', to: 'a2', amount: 1 } }).redirect, 'n1');
     assert.throws(() => parseTwoPhaseCommitParams({ accounts: 0 }), /accounts must be an integer/);
     assert.throws(() => parseTwoPhaseCommitParams({ coordinator: 'x' }), /coordinator must be a node id/);
+  });
+
+  it('a participant waiting on an open vote is prepared, not blocked: the coordinator answers pending', () => {
+    const bank = new Bank({ ...PARAMS, voteTimeoutMs: 5_000 });
+    const [from, to] = accountsOnTwoParticipants();
+    const payer = ownerOfAccount(from, PARTICIPANTS);
+    const payee = ownerOfAccount(to, PARTICIPANTS);
+    bank.cut.add(payee); // its vote never comes; the coordinator keeps the vote open for 5 s
+    bank.client('n1', { f: 'transfer', value: { from, to, amount: 10 } });
+    bank.advance(1_500);
+    assert.equal(bank.role(payer), 'prepared', 'it asked, and the coordinator said the vote is still open');
+    assert.equal(bank.notes.filter((note) => note.name === 'blocked').length, 0);
+    assert.equal(bank.view('n1').log[0]!.state, 'collecting votes');
+    assert.deepEqual(bank.view('n1').log[0]!.votes, [{ node: payer, vote: 'yes' }, { node: payee, vote: 'waiting' }].sort((a, b) => a.node.localeCompare(b.node)));
+  });
+
+  it('a blocked participant says so — on whom it waits, since when — and its view shows what its peer answered', () => {
+    const bank = new Bank({ ...PARAMS, cooperativeTermination: true });
+    const [from, to] = accountsOnTwoParticipants();
+    const payer = ownerOfAccount(from, PARTICIPANTS);
+    const payee = ownerOfAccount(to, PARTICIPANTS);
+    bank.client('n1', { f: 'transfer', value: { from, to, amount: 10 } });
+    bank.deliverAll(2); // both prepares delivered: both voted yes; the votes die with the coordinator
+    bank.crash('n1');
+    bank.advance(1_000);
+    const blocked = bank.notes.filter((note) => note.name === 'blocked');
+    assert.deepEqual(blocked.map((note) => note.node).sort(), [payer, payee].sort(), 'each participant says it is blocked, once');
+    for (const note of blocked) {
+      assert.equal(note.detail?.['waitingOn'], 'n1');
+      assert.equal(note.detail?.['tx'], 't1');
+      assert.match(String(note.detail?.['reason']), /has not answered/);
+    }
+    const view = bank.view(payer);
+    assert.equal(view.state, 'blocked');
+    const tx = view.transactions[0]!;
+    assert.equal(tx.state, 'blocked');
+    assert.equal(tx.blocked?.waitingOn, 'n1');
+    assert.ok(tx.blocked!.sinceMs <= view.nowMs - 300, 'blocked for at least one retry interval');
+    assert.deepEqual(tx.blocked?.peers, [{ node: payee, answer: 'prepared too' }], 'its peer is in doubt too: it cannot help');
+    assert.deepEqual(view.accounts.find((account) => account.account === from)?.lockedBy, 't1', 'the lock is held while blocked');
+  });
+
+  it('the coordinator\'s view: its log records (votes, decision, durable commit, acknowledgements) and what its disk holds', () => {
+    const bank = new Bank();
+    const [from, to] = accountsOnTwoParticipants();
+    bank.run('n1', { f: 'transfer', value: { from, to, amount: 30 } });
+    bank.run('n1', { f: 'transfer', value: { from, to, amount: 500 } });
+    bank.deliverAll();
+    const view = bank.view('n1');
+    assert.equal(view.state, 'coordinating');
+    assert.deepEqual(view.log.map((record) => [record.tx, record.state, record.decision, record.durable]), [['t2', 'aborted', 'abort', false], ['t1', 'committed', 'commit', true]]);
+    assert.deepEqual(view.log[1]!.transfer, { from, to, amount: 30 });
+    assert.equal(view.log[1]!.acks.length, 2);
+    assert.deepEqual(view.durableLog, { counter: 2, commitRecords: [] }, 'both acknowledged: the commit record is gone');
+  });
+
+  it('a transfer\'s reply names its transaction and participants, commit or abort', () => {
+    const bank = new Bank();
+    const [from, to] = accountsOnTwoParticipants();
+    const participants = [ownerOfAccount(from, PARTICIPANTS), ownerOfAccount(to, PARTICIPANTS)].sort();
+    assert.deepEqual(bank.run('n1', { f: 'transfer', value: { from, to, amount: 1 } }).value, { tx: 't1', participants });
+    const aborted = bank.run('n1', { f: 'transfer', value: { from, to, amount: 1_000 } });
+    assert.deepEqual(aborted.value, { tx: 't2', participants });
+    assert.match(aborted.error ?? '', /^aborted t2: /);
   });
 });

@@ -21,6 +21,8 @@ export interface RuleReport {
 }
 
 export interface PointOfOrder {
+  /** Index of the rule in program.rules. */
+  rule: number;
   line: number;
   text: string;
   reasons: NonMonotoneReason[];
@@ -98,7 +100,7 @@ export function analyze(program: Program): CalmReport {
     if (report.monotone) return;
     const reads = nonMonotoneReads(rule).filter((name) => paths.has(name));
     if (reads.length === 0) return;
-    pointsOfOrder.push({ line: rule.line, text: rule.text, reasons: report.reasons, reads, paths: reads.map((name) => paths.get(name)!) });
+    pointsOfOrder.push({ rule: index, line: rule.line, text: rule.text, reasons: report.reasons, reads, paths: reads.map((name) => paths.get(name)!) });
   });
   const nonMonotone = rules.filter((rule) => !rule.monotone).length;
   const summary = pointsOfOrder.length === 0

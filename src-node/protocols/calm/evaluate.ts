@@ -22,6 +22,10 @@ export interface StepInput {
   inputs: { input: string; tuple: Tuple }[];
   self: NodeId;
   nodes: readonly NodeId[];
+  /** Rules (indexes into program.rules) not evaluated this step: they wait for coordination. */
+  held?: ReadonlySet<number>;
+  /** Rules whose conclusions this step the output reports (the points of order). */
+  watch?: readonly number[];
 }
 
 export interface StepOutput {
@@ -30,6 +34,8 @@ export interface StepOutput {
   view: Database;
   sends: { target: NodeId; channel: string; tuple: Tuple }[];
   deleted: { table: string; tuple: Tuple }[];
+  /** For each watched rule that is not held: what it concluded this step (head tuples; a deletion's deleted tuples). */
+  concluded: Map<number, Tuple[]>;
 }
 
 /** Tuples one collection may hold, and tuples derived per step, at most. */
@@ -177,8 +183,9 @@ export function step(program: Program, input: StepInput): StepOutput {
   add(database, 'me', [input.self]);
   for (const { channel, tuple } of input.arrived) add(database, channel, tuple);
   for (const { input: name, tuple } of input.inputs) add(database, name, tuple);
+  const held = input.held ?? new Set<number>();
   for (const stratum of program.strata) {
-    const rules = stratum.map((index) => program.rules[index]!).filter((rule) => program.collections.get(rule.head.name)!.kind !== 'channel');
+    const rules = stratum.filter((index) => !held.has(index)).map((index) => program.rules[index]!).filter((rule) => program.collections.get(rule.head.name)!.kind !== 'channel');
     const aggregates = rules.filter((rule) => rule.head.terms.some((term) => term.kind === 'agg'));
     const plain = rules.filter((rule) => !aggregates.includes(rule));
     // Aggregates read only lower strata (stratification), so one pass before the fixpoint suffices.
@@ -192,8 +199,16 @@ export function step(program: Program, input: StepInput): StepOutput {
   }
   const sends: StepOutput['sends'] = [];
   const deleted: StepOutput['deleted'] = [];
-  for (const rule of program.rules) {
+  const concluded = new Map<number, Tuple[]>();
+  const watched = new Set(input.watch ?? []);
+  program.rules.forEach((rule, index) => {
+    if (held.has(index)) return;
     const kind = program.collections.get(rule.head.name)!.kind;
+    if (watched.has(index) && !rule.delete) {
+      // The fixpoint is complete: the rule's body now gives exactly what it concluded this step.
+      const bindings = solve(rule.body, database);
+      concluded.set(index, rule.head.terms.some((term) => term.kind === 'agg') ? aggregate(rule, bindings) : bindings.map((binding) => headTuple(rule.head, binding)));
+    }
     if (kind === 'channel' && !rule.delete) {
       for (const binding of solve(rule.body, database)) {
         const tuple = headTuple(rule.head, binding);
@@ -201,15 +216,17 @@ export function step(program: Program, input: StepInput): StepOutput {
         if (input.nodes.includes(target)) sends.push({ target, channel: rule.head.name, tuple });
       }
     } else if (rule.delete) {
-      for (const binding of solve(rule.body, database)) deleted.push({ table: rule.head.name, tuple: headTuple(rule.head, binding) });
+      const gone = solve(rule.body, database).map((binding) => headTuple(rule.head, binding));
+      for (const tuple of gone) deleted.push({ table: rule.head.name, tuple });
+      if (watched.has(index)) concluded.set(index, gone);
     }
-  }
+  });
   const tables: Database = new Map();
   for (const collection of program.collections.values()) {
     if (collection.kind === 'table') tables.set(collection.name, new Map(database.get(collection.name) ?? []));
   }
   for (const { table, tuple } of deleted) tables.get(table)?.delete(tupleKey(tuple));
-  return { tables, view: database, sends, deleted };
+  return { tables, view: database, sends, deleted, concluded };
 }
 
 /** A database as plain JSON: collection → sorted tuples (for status, persistence, comparison). */

@@ -1,5 +1,24 @@
 // Node programs the lab ships for the CALM lesson, each with what the analysis must say
-// (tests check it) and what running it on a cluster with reordered, duplicated messages shows.
+// (tests check it), what running it on a cluster with reordered, duplicated messages shows
+// (the schedule search, src-main/calm/schedules.ts, checks it), and what its inputs look like
+// (the lab's `input` workload, src-main/workload/calm.ts, draws them).
+
+import type { Constant } from './language.ts';
+
+/** What a client feeds one input collection: each column's candidate values, and how often (relative weight). */
+export interface InputShape {
+  collection: string;
+  values: Constant[][];
+  weight: number;
+}
+
+/**
+ * What the schedule search finds without coordination: `state` — some schedule leaves the
+ * replicas' final tables different; `conclusions` — the final tables agree, but a point of
+ * order concluded different things on the way (a reader could have seen it); null — every
+ * schedule ends alike.
+ */
+export type Divergence = 'state' | 'conclusions' | null;
 
 export interface CalmExample {
   name: string;
@@ -9,6 +28,12 @@ export interface CalmExample {
   source: string;
   /** Lines of the rules the analysis must report as points of order (empty: confluent). */
   expectedPointsOfOrder: number[];
+  /** The workload's inputs: small domains, so that clients collide (add and remove the same item). */
+  inputs: InputShape[];
+  /** Inputs each client gives before it seals its node's inputs. */
+  inputsPerClient: number;
+  /** What the schedule search must find without coordination (with it: nothing, for every example). */
+  diverges: Divergence;
 }
 
 export const CALM_EXAMPLES: readonly CalmExample[] = [
@@ -25,6 +50,9 @@ share(@N, I) :- client_add(I), node(N).
 seen(I) :- share(_, I).
 `,
     expectedPointsOfOrder: [],
+    inputs: [{ collection: 'client_add', values: [['apple', 'bread', 'cheese', 'dates', 'eggs', 'figs']], weight: 1 }],
+    inputsPerClient: 4,
+    diverges: null,
   },
   {
     name: 'cart-destructive',
@@ -42,6 +70,12 @@ cart(I) :- add(_, I).
 delete cart(I) :- remove(_, I), cart(I).
 `,
     expectedPointsOfOrder: [10],
+    inputs: [
+      { collection: 'client_add', values: [['milk', 'eggs', 'bread']], weight: 2 },
+      { collection: 'client_remove', values: [['milk', 'eggs', 'bread']], weight: 1 },
+    ],
+    inputsPerClient: 4,
+    diverges: 'state',
   },
   {
     name: 'cart-monotone',
@@ -62,6 +96,12 @@ removed(I) :- remove(_, I).
 cart(I) :- added(I), not removed(I).
 `,
     expectedPointsOfOrder: [13],
+    inputs: [
+      { collection: 'client_add', values: [['milk', 'eggs', 'bread']], weight: 2 },
+      { collection: 'client_remove', values: [['milk', 'eggs', 'bread']], weight: 1 },
+    ],
+    inputsPerClient: 4,
+    diverges: 'conclusions',
   },
   {
     name: 'kv-overwrite',
@@ -76,6 +116,9 @@ kv(K, V) :- put(_, K, V).
 delete kv(K, Old) :- put(_, K, New), kv(K, Old), Old != New.
 `,
     expectedPointsOfOrder: [7],
+    inputs: [{ collection: 'client_put', values: [['x', 'y'], [1, 2, 3, 4]], weight: 1 }],
+    inputsPerClient: 3,
+    diverges: 'state',
   },
   {
     name: 'vote-count',
@@ -93,29 +136,43 @@ tally(count<V>) :- votes(V).
 reported(C) :- tally(C).
 `,
     expectedPointsOfOrder: [9],
+    inputs: [{ collection: 'client_vote', values: [['alice', 'bob', 'carol', 'dave', 'erin']], weight: 1 }],
+    inputsPerClient: 2,
+    diverges: 'state',
   },
   {
     name: 'garbage-collection',
     title: 'Distributed garbage collection',
-    lesson: 'An object is garbage when nothing reachable from a root refers to it. References arrive from other nodes over a channel, so "no reference to x" can be concluded too early: a node frees an object that a late message shows is still in use. Negation over distributed state is a point of order.',
+    lesson: 'An object is garbage when nothing reachable from a root refers to it. Objects, roots and references arrive from other nodes over channels, so "no reference to x" can be concluded too early: a node declares garbage an object that a late message shows is still in use. Negation over distributed state is a point of order.',
     source: `table object(id).
 table root(id).
 table refs(from, to).
 scratch reachable(id).
 scratch garbage(id).
+channel new_object(@node, id).
+channel new_root(@node, id).
 channel reference(@node, from, to).
 input client_object(id).
 input client_root(id).
 input client_ref(from, to).
 
-object(X) :- client_object(X).
-root(X) :- client_root(X).
+new_object(@N, X) :- client_object(X), node(N).
+new_root(@N, X) :- client_root(X), node(N).
 reference(@N, F, T) :- client_ref(F, T), node(N).
+object(X) :- new_object(_, X).
+root(X) :- new_root(_, X).
 refs(F, T) :- reference(_, F, T).
 reachable(X) :- root(X).
 reachable(Y) :- reachable(X), refs(X, Y).
 garbage(X) :- object(X), not reachable(X).
 `,
-    expectedPointsOfOrder: [17],
+    expectedPointsOfOrder: [21],
+    inputs: [
+      { collection: 'client_object', values: [['a', 'b', 'c', 'd']], weight: 2 },
+      { collection: 'client_root', values: [['a']], weight: 1 },
+      { collection: 'client_ref', values: [['a', 'b', 'c'], ['b', 'c', 'd']], weight: 2 },
+    ],
+    inputsPerClient: 4,
+    diverges: 'conclusions',
   },
 ];

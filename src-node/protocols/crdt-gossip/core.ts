@@ -11,18 +11,22 @@
 //
 // Merge is the type's join, so delivery order, duplication and loss do not matter for where
 // the replicas end — only for when. Pure: time and randomness come from the host.
+//
+// `type` may also name one of the deliberately naive types (NAIVE_TYPES: string concatenation
+// whose merge depends on arrival order). They travel the same way and never converge: the
+// lab's contrast with the CRDTs (resources/scenarios/crdt-concat-vs-max.json).
 
 import type { NodeId } from '../../contract/clock.ts';
-import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
+import { CRDT_VIEW_KEYS_MAX, CRDT_VIEW_STATE_CHARS_MAX, type CoreContext, type CoreInput, type CoreStatus, type CrdtView, type ProtocolCore, type ProtocolDefinition, type Ready } from '../../contract/core.ts';
 import type { ClientOp } from '../../contract/envelope.ts';
 import { hashString } from '../hash/hash-string.ts';
-import { crdtByName, stateKey, type AnyCrdt, CRDT_TYPES } from '../crdt/index.ts';
+import { CRDT_TYPES, REPLICATED_TYPES, replicatedTypeByName, stateKey, type AnyCrdt } from '../crdt/index.ts';
 import { Outbox, overlayParams } from '../support/outbox.ts';
 
 export type GossipMode = 'push' | 'pull' | 'push-pull';
 
 export interface CrdtGossipParams {
-  /** The CRDT every key holds (a name from CRDT_TYPES). */
+  /** The CRDT every key holds (a name from CRDT_TYPES, or a naive type from NAIVE_TYPES). */
   type: string;
   mode: GossipMode;
   /** Peers contacted per round. */
@@ -39,7 +43,7 @@ const GOSSIP_TIMER = 'gossip';
 
 export function parseCrdtGossipParams(raw: unknown): CrdtGossipParams {
   const params = overlayParams<CrdtGossipParams>('crdt-gossip', raw, DEFAULT_CRDT_GOSSIP_PARAMS);
-  if (!CRDT_TYPES.has(params.type)) throw new Error(`crdt-gossip: type must be one of ${[...CRDT_TYPES.keys()].join(', ')}, got ${JSON.stringify(params.type)}`);
+  if (!REPLICATED_TYPES.has(params.type)) throw new Error(`crdt-gossip: type must be one of ${[...REPLICATED_TYPES.keys()].join(', ')}, got ${JSON.stringify(params.type)}`);
   if (!['push', 'pull', 'push-pull'].includes(params.mode)) throw new Error(`crdt-gossip: mode must be push, pull or push-pull, got ${JSON.stringify(params.mode)}`);
   if (!Number.isInteger(params.fanout) || params.fanout < 1 || params.fanout > CRDT_GOSSIP_LIMITS.fanoutMax) throw new Error(`crdt-gossip: fanout must be an integer in [1, ${CRDT_GOSSIP_LIMITS.fanoutMax}]`);
   if (!Number.isInteger(params.intervalMs) || params.intervalMs < 1 || params.intervalMs > CRDT_GOSSIP_LIMITS.intervalMsMax) throw new Error(`crdt-gossip: intervalMs must be an integer in [1, ${CRDT_GOSSIP_LIMITS.intervalMsMax}]`);
@@ -59,7 +63,7 @@ export class CrdtGossipCore implements ProtocolCore {
 
   constructor(private readonly context: CoreContext) {
     this.params = parseCrdtGossipParams(context.params);
-    this.crdt = crdtByName(this.params.type);
+    this.crdt = replicatedTypeByName(this.params.type);
   }
 
   step(input: CoreInput): Ready {
@@ -74,6 +78,11 @@ export class CrdtGossipCore implements ProtocolCore {
     return this.out.take();
   }
 
+  /** The simulator looks at the role after every step; the status copies every state. */
+  roleName(): string {
+    return 'replica';
+  }
+
   status(): CoreStatus {
     const data: Record<string, unknown> = {};
     for (const key of [...this.states.keys()].sort()) data[key] = this.crdt.value(this.states.get(key));
@@ -81,6 +90,22 @@ export class CrdtGossipCore implements ProtocolCore {
       role: 'replica',
       facts: { type: this.params.type, mode: this.params.mode, fanout: this.params.fanout, keys: this.states.size, merges: this.merges },
       data,
+      view: this.view(),
+    };
+  }
+
+  /** The raw states of the first keys, bounded, for the UI's state, merge and lattice views. */
+  private view(): CrdtView {
+    const keys = [...this.states.keys()].sort().slice(0, CRDT_VIEW_KEYS_MAX).map((key) => {
+      const state = this.states.get(key);
+      const stateChars = stateKey(state).length;
+      const carried = stateChars <= CRDT_VIEW_STATE_CHARS_MAX;
+      return { key, state: carried ? state : null, stateChars, value: carried ? this.crdt.value(state) : null };
+    });
+    const { intervalMs, fanout, mode, type } = this.params;
+    return {
+      protocol: 'crdt-gossip', source: 'live', self: this.context.self, type, lattice: CRDT_TYPES.has(type),
+      describe: this.crdt.describe(), mode, fanout, intervalMs, merges: this.merges, keys, keysStored: this.states.size,
     };
   }
 
@@ -110,7 +135,10 @@ export class CrdtGossipCore implements ProtocolCore {
     if (!this.states.has(key) && this.states.size >= CRDT_GOSSIP_LIMITS.keysMax) return this.out.reply(requestId, { type: 'fail', error: 'too many keys' });
     const update = this.crdt.parseUpdate(op.value);
     if (!update.ok) return this.out.reply(requestId, { type: 'fail', error: update.error });
-    const next = this.crdt.update(this.stateOf(key), update.value, { replica: this.context.self, timestampMs: this.nowMs });
+    // The LWW types stamp whole, non-negative milliseconds; a host's clock reads fractions (the
+    // simulator's drifting clocks) and, skewed far enough back, could read below zero.
+    const timestampMs = Math.max(0, Math.floor(this.nowMs));
+    const next = this.crdt.update(this.stateOf(key), update.value, { replica: this.context.self, timestampMs });
     if (!next.ok) return this.out.reply(requestId, { type: 'fail', error: next.error });
     this.setState(key, next.value);
     this.out.reply(requestId, { type: 'ok', value: this.crdt.value(next.value) });
@@ -192,9 +220,6 @@ export class CrdtGossipCore implements ProtocolCore {
   private setGossipTimer(afterMs: number): void {
     this.out.setTimer(GOSSIP_TIMER, afterMs);
   }
-
-
-
 }
 
 export const CRDT_GOSSIP: ProtocolDefinition = Object.freeze({

@@ -18,9 +18,10 @@ import type { ClientOp } from '../../contract/envelope.ts';
 import { buildMerkleTree, type MerkleTree } from './merkle.ts';
 import { parseMessage, MESSAGE_ENTRIES_MAX, type DynamoMessage, type Gossip, type MerkleLevel, type MerkleSync } from './messages.ts';
 import { DYNAMO_LIMITS, parseDynamoParams, type DynamoParams } from './params.ts';
-import { createRing, preferenceList, sloppyPreferenceList, type Ring } from './ring.ts';
-import { checkContext, emptyContext, joinContext, pruneContext, reconcile, versionsDigest, type Context, type Version } from './versions.ts';
+import { createRing, preferenceList, replicaPeers, sloppyPreferenceList, type Ring } from './ring.ts';
+import { checkContext, contextCovers, emptyContext, joinContext, pruneContext, reconcile, versionsDigest, type Context, type Version } from './versions.ts';
 import { Outbox } from '../support/outbox.ts';
+import { buildDynamoView, MerkleExchangeLog } from './view.ts';
 
 const KEY = {
   versions: (key: string): string => `v:${key}`,
@@ -73,15 +74,28 @@ export class DynamoCore implements ProtocolCore {
   private readonly pending = new Map<string, Pending>();
   private incarnation = 0;
   private requestCount = 0;
+  /** The peers this node shares key ranges with, and whose turn it is for the next Merkle exchange. */
+  private readonly replicaPeers: readonly NodeId[];
+  private antiEntropyTurn = 0;
   private nowMs = 0;
   private recovered = false;
   private readonly out = new Outbox();
   /** Counters for the status: what the repair mechanisms did on this node since it started. */
-  private readonly counts = { readRepairs: 0, handedOff: 0, hintsStored: 0, antiEntropyKeys: 0, prunedContexts: 0 };
+  private readonly counts = {
+    readRepairs: 0, handedOff: 0, hintsStored: 0, antiEntropyKeys: 0, prunedContexts: 0,
+    /** Keys a Merkle sync changed on this node (antiEntropyKeys counts every key it received). */
+    antiEntropyRepaired: 0,
+    /** Versions a pruned context failed to supersede: siblings only pruning made (versions.ts). */
+    falseSiblings: 0,
+  };
+  /** The Merkle exchanges this node took part in, for the view (the core itself keeps no trees). */
+  private readonly exchanges: MerkleExchangeLog;
 
   constructor(private readonly context: CoreContext) {
     this.params = parseDynamoParams(context.params);
     this.ring = createRing([context.self, ...context.peers], this.params.tokensPerNode);
+    this.replicaPeers = replicaPeers(this.ring, context.self, this.params.n);
+    this.exchanges = new MerkleExchangeLog(context.self);
   }
 
   step(input: CoreInput): Ready {
@@ -91,7 +105,14 @@ export class DynamoCore implements ProtocolCore {
     else if (input.kind === 'timer') this.onTimer(input.timer);
     else if (input.kind === 'client') this.onClient(input.requestId, input.op);
     // Suspicion from the host's detector is not used: membership liveness is gossip's job here.
-    return this.out.take();
+    const ready = this.out.take();
+    this.exchanges.observe(input, ready, (peer) => this.sharedTree(peer));
+    return ready;
+  }
+
+  /** Every Dynamo node is a replica; the simulator asks after every step without building the status (and its view). */
+  roleName(): string {
+    return 'replica';
   }
 
   status(): CoreStatus {
@@ -114,9 +135,15 @@ export class DynamoCore implements ProtocolCore {
         readRepairs: this.counts.readRepairs,
         handedOff: this.counts.handedOff,
         antiEntropyKeys: this.counts.antiEntropyKeys,
+        antiEntropyRepaired: this.counts.antiEntropyRepaired,
         prunedContexts: this.counts.prunedContexts,
+        falseSiblings: this.counts.falseSiblings,
       },
       data,
+      view: buildDynamoView({
+        self: this.context.self, params: this.params, ring: this.ring, store: this.store, hints: this.hints,
+        alive: (node) => this.alive(node), handedOff: this.counts.handedOff, exchanges: this.exchanges,
+      }),
     };
   }
 
@@ -141,6 +168,7 @@ export class DynamoCore implements ProtocolCore {
     this.out.setTimer(TIMER.gossip, this.params.gossipIntervalMs * this.context.random());
     this.out.setTimer(TIMER.handoff, this.params.handoffIntervalMs);
     if (this.params.antiEntropyIntervalMs > 0) this.out.setTimer(TIMER.antiEntropy, this.params.antiEntropyIntervalMs * (0.5 + this.context.random()));
+    this.antiEntropyTurn = Math.floor(this.context.random() * Math.max(1, this.replicaPeers.length));
     this.out.note('recovered', { keys: this.store.size, hints: [...this.hints.values()].reduce((sum, keys) => sum + keys.size, 0), incarnation: this.incarnation });
   }
 
@@ -206,15 +234,25 @@ export class DynamoCore implements ProtocolCore {
     if (this.params.contextMaxNodes > 0) {
       const pruned = pruneContext(context, this.params.contextMaxNodes);
       if (pruned.pruned > 0) {
+        // What pruning costs, measured where it happens: the versions here that the client's
+        // context supersedes and the pruned one no longer does stay on as siblings.
+        const falseSiblings = this.localVersions(key).filter((held) => contextCovers(context, held.dot) && !contextCovers(pruned.context, held.dot)).length;
         this.counts.prunedContexts += 1;
-        this.out.note('context-pruned', { key, dropped: pruned.pruned });
+        this.counts.falseSiblings += falseSiblings;
+        this.out.note('context-pruned', { key, dropped: pruned.pruned, falseSiblings });
       }
       clientContext = pruned.context;
     }
     const version: Version = { value, dot: { node: self, counter: seen + 1 }, context: clientContext, stamp: { ms: this.nowMs, node: self } };
     this.minted.set(key, seen + 1);
     this.out.persist(KEY.minted(key), seen + 1);
-    this.storeVersions(key, [version]);
+    // A stand-in coordinator (sloppy quorum, an owner unreachable) keeps its own write as a hint
+    // for that owner, like anyone else's: only hints are handed back, and its store's keys are
+    // only the ones it replicates (anti-entropy syncs no others), so a write kept there with
+    // W = 1 would never reach a replica (dynamo-swarm seed 2).
+    const standInFor = targets.find((target) => target.node === self)?.hintFor ?? null;
+    if (standInFor === null) this.storeVersions(key, [version]);
+    else this.storeHint(standInFor, key, [version]);
     const others = targets.filter((target) => target.node !== self);
     const chosen = this.params.fanout === 'all' ? others : others.slice(0, Math.max(0, w - 1));
     const request = this.newRequest();
@@ -238,13 +276,17 @@ export class DynamoCore implements ProtocolCore {
     if (pending === undefined || pending.kind !== 'read' || !pending.targets.includes(source) || pending.replies.has(source)) return;
     pending.replies.set(source, versions);
     if (pending.merged === null && pending.replies.size >= pending.r) {
-      pending.merged = [...pending.replies.values()].reduce((merged, theirs) => reconcile(this.params.conflictPolicy, merged, theirs), [] as Version[]);
+      pending.merged = this.mergedReplies(pending);
       this.answerRead(pending);
-      for (const [replica, own] of pending.replies) this.repairIfStale(pending, replica, own);
-    } else if (pending.merged !== null) {
-      this.repairIfStale(pending, source, versions);
     }
-    if (pending.replies.size >= pending.targets.length) this.finish(request);
+    if (pending.replies.size >= pending.targets.length) {
+      this.readRepair(pending);
+      this.finish(request);
+    }
+  }
+
+  private mergedReplies(pending: PendingRead): Version[] {
+    return [...pending.replies.values()].reduce((merged, theirs) => reconcile(this.params.conflictPolicy, merged, theirs), [] as Version[]);
   }
 
   private answerRead(pending: PendingRead): void {
@@ -255,19 +297,33 @@ export class DynamoCore implements ProtocolCore {
     this.out.reply(pending.client, { type: 'ok', value: latest.value, siblings: versions.map((version) => version.value), context: joinContext(versions) });
   }
 
-  /** Read repair: a replica that answered with less than the reconciled versions gets them. */
-  private repairIfStale(pending: PendingRead, replica: NodeId, own: Version[]): void {
-    if (!this.params.readRepair || versionsDigest(own) === versionsDigest(pending.merged!)) return;
-    this.counts.readRepairs += 1;
-    this.out.note('read-repair', { key: pending.key, replica, had: versionsDigest(own), now: versionsDigest(pending.merged!) });
-    if (replica === this.context.self) this.storeVersions(pending.key, pending.merged!);
-    else this.out.send(replica, 'repair', { key: pending.key, versions: pending.merged! });
+  /**
+   * Read repair, once every asked replica has answered (or the request timed out): a replica
+   * whose answer lacks what the answers hold together gets the reconciled versions. Judged
+   * against all the answers, not the first R: a slower replica that holds a newer version must
+   * not be "repaired" with less, and what it holds must reach the others.
+   */
+  private readRepair(pending: PendingRead): void {
+    if (!this.params.readRepair || pending.replies.size < 2) return;
+    const reconciled = this.mergedReplies(pending);
+    const digest = versionsDigest(reconciled);
+    // Only the key's replicas are repaired: a stand-in's copy is a hint on its way back to its
+    // owner, and a coordinator outside the preference list keeps nothing.
+    const replicas = preferenceList(this.ring, pending.key, this.params.n);
+    for (const [replica, own] of pending.replies) {
+      if (versionsDigest(own) === digest || !replicas.includes(replica)) continue;
+      this.counts.readRepairs += 1;
+      this.out.note('read-repair', { key: pending.key, replica, had: versionsDigest(own), now: digest });
+      if (replica === this.context.self) this.storeVersions(pending.key, reconciled);
+      else this.out.send(replica, 'repair', { key: pending.key, versions: reconciled });
+    }
   }
 
   private onRequestTimeout(request: string): void {
     const pending = this.pending.get(request);
     if (pending === undefined) return;
     this.pending.delete(request);
+    if (pending.kind === 'read') this.readRepair(pending);
     if (pending.kind === 'read' && pending.merged === null) {
       this.out.reply(pending.client, { type: 'fail', error: `timeout: ${pending.replies.size} of R = ${pending.r} replies` });
     } else if (pending.kind === 'write' && !pending.answered) {
@@ -305,7 +361,9 @@ export class DynamoCore implements ProtocolCore {
         pending.acks.add(source);
         return this.checkWriteDone(message.payload.request, pending);
       }
-      case 'repair': return this.storeVersions(message.payload.key, message.payload.versions);
+      case 'repair':
+        this.storeVersions(message.payload.key, message.payload.versions);
+        return;
       case 'handoff': return this.onHandoff(source, message.payload.owner, message.payload.entries);
       case 'handoff-ack': return this.onHandoffAck(source, message.payload.entries);
       case 'gossip': return this.onGossip(source, message.payload);
@@ -324,9 +382,13 @@ export class DynamoCore implements ProtocolCore {
     return versions;
   }
 
-  private storeVersions(key: string, incoming: readonly Version[]): void {
+  /** Reconciles `incoming` into the key's versions; true when that changed what this node holds. */
+  private storeVersions(key: string, incoming: readonly Version[]): boolean {
     const current = this.store.get(key) ?? [];
-    if (current.length === 0 && this.store.size >= DYNAMO_LIMITS.keysMax) return this.out.note('store-full', { key });
+    if (current.length === 0 && this.store.size >= DYNAMO_LIMITS.keysMax) {
+      this.out.note('store-full', { key });
+      return false;
+    }
     const next = this.bounded(key, reconcile(this.params.conflictPolicy, current, incoming));
     if (this.params.conflictPolicy === 'lww') {
       // A version that loses here on its first arrival was never visible on this replica: LWW's silent loss, made visible.
@@ -334,12 +396,13 @@ export class DynamoCore implements ProtocolCore {
       const lost = incoming.filter((version) => isNew(version) && !next.some((kept) => kept.dot.node === version.dot.node && kept.dot.counter === version.dot.counter));
       if (lost.length > 0) this.out.note('lww-discarded', { key, discarded: lost.map((version) => `${version.dot.node}:${version.dot.counter}`), kept: versionsDigest(next) });
     }
-    if (versionsDigest(next) === versionsDigest(current)) return;
+    if (versionsDigest(next) === versionsDigest(current)) return false;
     if (this.params.conflictPolicy !== 'lww' && next.length > 1 && next.length > current.length) {
       this.out.note('siblings', { key, count: next.length, versions: versionsDigest(next) });
     }
     this.store.set(key, next);
     this.out.persist(KEY.versions(key), next);
+    return true;
   }
 
   /** Siblings past the bound are folded into the latest (traced: a bounded store loses them visibly). */
@@ -440,11 +503,28 @@ export class DynamoCore implements ProtocolCore {
 
   private onAntiEntropyTimer(): void {
     this.out.setTimer(TIMER.antiEntropy, this.params.antiEntropyIntervalMs);
-    const peer = this.randomPeer((node) => this.alive(node));
+    const peer = this.nextAntiEntropyPeer();
     if (peer === null) return;
     const tree = this.sharedTree(peer);
     const exchange = `${this.context.self}>${peer}#${this.newRequest()}`;
     this.out.send(peer, 'merkle-level', { exchange, depth: tree.depth, level: 0, nodes: [[0, tree.levels[0]![0]!]] } satisfies MerkleLevel);
+  }
+
+  /**
+   * The replica peers in turn, skipping those gossip says are down (Dynamo §4.7: a node
+   * compares each range it hosts with the other nodes hosting it). A random peer per round
+   * left a pair unmatched for 10 s of healed cluster in a few runs in a hundred (dynamo-swarm
+   * seed 22: with N = 2, W = 1, a write acknowledged by one replica never reached the
+   * other); in turn, every pair meets within one round of replica peers.
+   */
+  private nextAntiEntropyPeer(): NodeId | null {
+    const peers = this.replicaPeers;
+    for (let step = 0; step < peers.length; step += 1) {
+      const peer = peers[this.antiEntropyTurn % peers.length]!;
+      this.antiEntropyTurn += 1;
+      if (this.alive(peer)) return peer;
+    }
+    return null;
   }
 
   /** The tree over the keys both this node and `peer` replicate (by the strict preference lists). */
@@ -467,7 +547,8 @@ export class DynamoCore implements ProtocolCore {
     }
     if (message.level === tree.depth) {
       const entries = this.leafEntries(tree, differing);
-      this.out.note('anti-entropy', { peer: source, inSync: false, differingLeaves: differing.length, keys: entries.length });
+      const sharedKeys = tree.leafKeys.reduce((sum, keys) => sum + keys.length, 0);
+      this.out.note('anti-entropy', { peer: source, inSync: false, differingLeaves: differing.length, keys: entries.length, sharedKeys });
       return this.out.send(source, 'merkle-sync', { exchange: message.exchange, depth: tree.depth, leaves: differing, entries, reply: false } satisfies MerkleSync);
     }
     const children: [number, number][] = differing.flatMap((index) => [2 * index, 2 * index + 1]).map((child) => [child, tree.levels[message.level + 1]![child]!]);
@@ -475,8 +556,12 @@ export class DynamoCore implements ProtocolCore {
   }
 
   private onMerkleSync(source: NodeId, message: MerkleSync): void {
-    for (const [key, versions] of message.entries) this.storeVersions(key, versions);
+    let repaired = 0;
+    for (const [key, versions] of message.entries) if (this.storeVersions(key, versions)) repaired += 1;
     this.counts.antiEntropyKeys += message.entries.length;
+    this.counts.antiEntropyRepaired += repaired;
+    // What this leg of the exchange cost (keys received) against what it fixed (keys changed).
+    this.out.note('merkle-synced', { peer: source, exchange: message.exchange, received: message.entries.length, repaired });
     if (message.reply) return;
     const tree = this.sharedTree(source);
     if (tree.depth !== message.depth) return;

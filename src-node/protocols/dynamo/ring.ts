@@ -139,3 +139,17 @@ function walkFrom(ring: Ring, start: number, n: number): NodeId[] {
   }
   return list;
 }
+
+/**
+ * The nodes that share at least one key range with `node` (both in the range's preference
+ * list of `n`): the peers it must compare Merkle trees with, sorted. Pairs outside this set
+ * replicate no key together.
+ */
+export function replicaPeers(ring: Ring, node: NodeId, n: number): NodeId[] {
+  const peers = new Set<NodeId>();
+  for (let index = 0; index < ring.tokens.length; index += 1) {
+    const list = walkFrom(ring, index, n);
+    if (list.includes(node)) for (const other of list) if (other !== node) peers.add(other);
+  }
+  return [...peers].sort();
+}

@@ -52,6 +52,11 @@ export function emptyContext(): Context {
   return { vector: {}, dots: [], touchedMs: {} };
 }
 
+/** Whether the write event `dot` is in `context` (what a write made with that context supersedes). */
+export function contextCovers(context: Context, dot: Dot): boolean {
+  return contextHas(context, dot);
+}
+
 function contextHas(context: Context, dot: Dot): boolean {
   if ((context.vector[dot.node] ?? 0) >= dot.counter) return true;
   return context.dots.some((held) => held.node === dot.node && held.counter === dot.counter);

@@ -18,7 +18,10 @@
 // membership change.
 
 import type { NodeId } from '../../contract/clock.ts';
-import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
+import {
+  MULTI_PAXOS_VIEW_GAPS_MAX, MULTI_PAXOS_VIEW_SLOTS_MAX, PAXOS_VIEW_VALUE_MAX,
+  type CoreContext, type CoreInput, type CoreStatus, type MultiPaxosView, type MultiPaxosViewSlot, type PaxosViewBallot, type ProtocolCore, type ProtocolDefinition, type Ready,
+} from '../../contract/core.ts';
 import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
 import { KvStateMachine, type Command } from '../raft/state-machine.ts';
 import { ballotAbove, type Ballot } from './single-decree.ts';
@@ -36,6 +39,7 @@ export const DEFAULT_MULTI_PAXOS_PARAMS: Readonly<MultiPaxosParams> = Object.fre
 
 export const SLOTS_MAX = 1_000_000;
 const PENDING_MAX = 10_000;
+const GAP_SCAN_MAX = 1_024;
 
 export function parseMultiPaxosParams(raw: unknown): MultiPaxosParams {
   const params = overlayParams<MultiPaxosParams>('multi-paxos', raw, DEFAULT_MULTI_PAXOS_PARAMS);
@@ -71,6 +75,8 @@ export class MultiPaxosCore implements ProtocolCore {
   private readonly chosen = new Map<number, SlotValue>();
   private readonly machine = new KvStateMachine();
   private applied = 0;
+  /** The highest slot accepted, chosen or proposed here (kept as it changes: the view must not scan the log). */
+  private highestSlot = 0;
   /** Candidate: promises gathered for `ballot`, with what each acceptor had accepted. */
   private promises = new Map<NodeId, [number, Accepted][]>();
   private phase1From = 1;
@@ -121,6 +127,33 @@ export class MultiPaxosCore implements ProtocolCore {
       role: this.role,
       facts: { ballot: text(this.ballot), promised: text(this.promised), leader: this.leader, chosen: this.firstUnchosen - 1, applied: this.applied, inFlight: this.proposals.size },
       data: Object.fromEntries(this.machine.data),
+      view: this.view(),
+    };
+  }
+
+  /** The view: the newest MULTI_PAXOS_VIEW_SLOTS_MAX slots this node knows of, and the gaps below them. */
+  private view(): MultiPaxosView {
+    const chosenUpTo = this.firstUnchosen - 1;
+    const highestSlot = Math.max(chosenUpTo, this.highestSlot);
+    const slots: MultiPaxosViewSlot[] = [];
+    const copy = (ballot: Ballot | null): PaxosViewBallot | null => (ballot === null ? null : { round: ballot.round, node: ballot.node });
+    for (let slot = Math.max(1, highestSlot - MULTI_PAXOS_VIEW_SLOTS_MAX + 1); slot <= highestSlot; slot += 1) {
+      const chosen = this.chosen.get(slot);
+      const accepted = this.accepted.get(slot);
+      const proposal = this.proposals.get(slot);
+      const value = chosen ?? proposal?.value ?? accepted?.value;
+      if (value === undefined) continue;
+      const state = chosen !== undefined || slot <= this.applied ? 'chosen' : proposal !== undefined ? 'proposing' : 'accepted';
+      slots.push({ slot, state, ballot: copy(accepted?.ballot ?? null), kind: value.kind, summary: slotSummary(value), accepts: proposal?.accepts.size ?? 0 });
+    }
+    const gaps: number[] = [];
+    // Gaps are looked for in the newest GAP_SCAN_MAX slots only: status() runs on every client request in the simulator.
+    for (let slot = Math.max(chosenUpTo + 1, highestSlot - GAP_SCAN_MAX); slot < highestSlot && gaps.length < MULTI_PAXOS_VIEW_GAPS_MAX; slot += 1) {
+      if (!this.chosen.has(slot) && !this.accepted.has(slot) && !this.proposals.has(slot)) gaps.push(slot);
+    }
+    return {
+      protocol: 'multi-paxos', self: this.context.self, role: this.role, ballot: copy(this.ballot), promised: copy(this.promised), leader: this.leader,
+      chosenUpTo, applied: this.applied, highestSlot, slots, gaps, majority: this.majority,
     };
   }
 
@@ -132,6 +165,8 @@ export class MultiPaxosCore implements ProtocolCore {
     for (const [name, value] of stable) {
       if (name.startsWith('a:')) this.accepted.set(Number(name.slice(2)), value as Accepted);
       else if (name.startsWith('c:')) this.chosen.set(Number(name.slice(2)), value as SlotValue);
+      else continue;
+      this.highestSlot = Math.max(this.highestSlot, Number(name.slice(2)));
     }
     // Replay what is known chosen into the state machine (there are no snapshots).
     this.applyChosen();
@@ -177,6 +212,7 @@ export class MultiPaxosCore implements ProtocolCore {
 
   private propose(slot: number, value: SlotValue): void {
     this.proposals.set(slot, { value, accepts: new Set() });
+    this.highestSlot = Math.max(this.highestSlot, slot);
     for (const node of this.all) {
       if (node === this.context.self) this.onAccept(node, this.ballot!, slot, value);
       else this.out.send(node, 'accept', { ballot: this.ballot, slot, value });
@@ -213,6 +249,7 @@ export class MultiPaxosCore implements ProtocolCore {
     }
     if (ballot.node !== this.context.self) this.follow(ballot);
     this.accepted.set(slot, { ballot, value });
+    this.highestSlot = Math.max(this.highestSlot, slot);
     this.out.persist(KEY.accepted(slot), { ballot, value });
     this.answer(source, 'accepted', { ballot, slot });
   }
@@ -229,6 +266,7 @@ export class MultiPaxosCore implements ProtocolCore {
   private learn(slot: number, value: SlotValue): void {
     if (this.chosen.has(slot) || slot <= this.applied) return;
     this.chosen.set(slot, value);
+    this.highestSlot = Math.max(this.highestSlot, slot);
     this.out.persist(KEY.chosen(slot), value);
     this.applyChosen();
   }
@@ -387,12 +425,19 @@ export class MultiPaxosCore implements ProtocolCore {
   private malformed(source: NodeId, type: string): void {
     this.out.note('malformed-message', { source, type });
   }
+}
 
-
-
-
-
-
+/** What a slot does, for the view: `put x=1`, `cas x 1→2`, `get x`, `no-op`. */
+export function slotSummary(value: SlotValue): string {
+  const text = (raw: unknown): string => (typeof raw === 'string' ? raw : JSON.stringify(raw) ?? 'undefined');
+  let summary: string;
+  if (value.kind === 'noop') summary = 'no-op';
+  else if (value.kind === 'read') summary = `get ${value.key}`;
+  else if (value.command.f === 'cas') {
+    const cas = (value.command.value ?? {}) as { from?: unknown; to?: unknown };
+    summary = `cas ${value.command.key} ${text(cas.from)}→${text(cas.to)}`;
+  } else summary = `${value.command.f} ${value.command.key}=${text(value.command.value)}`;
+  return summary.length <= PAXOS_VIEW_VALUE_MAX ? summary : `${summary.slice(0, PAXOS_VIEW_VALUE_MAX - 1)}…`;
 }
 
 function sameBallot(a: Ballot | null, b: Ballot | null): boolean {

@@ -14,9 +14,16 @@
 //
 // A client asks any node to propose a value; the answer is the value chosen, which may be
 // someone else's. Pure: time and randomness from the host.
+//
+// Learning (Paxos Made Simple §2.3): every acceptor tells every learner of each acceptance,
+// and a learner that sees one ballot accepted by a majority has learned the value. Those
+// messages can be lost (a crash, a partition), so a node that has not learned asks its peers
+// every `learnIntervalMs` ('learn'), and a node that has learned answers a 'learn' or a
+// prepare with the value ('chosen') instead of a promise: it takes part in no new ballot,
+// which is as safe as a crashed acceptor, and the proposer learns at once.
 
 import type { NodeId } from '../../contract/clock.ts';
-import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
+import { PAXOS_VIEW_VALUE_MAX, type CoreContext, type CoreInput, type CoreStatus, type PaxosView, type ProtocolCore, type ProtocolDefinition, type Ready } from '../../contract/core.ts';
 import type { ClientOp } from '../../contract/envelope.ts';
 import { Outbox, overlayParams } from '../support/outbox.ts';
 
@@ -35,13 +42,15 @@ export interface PaxosParams {
   /** What a preempted proposer does: retry at once ('none'), or after a random wait up to backoffMaxMs. */
   backoff: 'none' | 'random';
   backoffMaxMs: number;
+  /** A node that has not learned the chosen value asks its peers for it this often. */
+  learnIntervalMs: number;
 }
 
-export const DEFAULT_PAXOS_PARAMS: Readonly<PaxosParams> = Object.freeze({ phaseTimeoutMs: 500, backoff: 'random', backoffMaxMs: 200 });
+export const DEFAULT_PAXOS_PARAMS: Readonly<PaxosParams> = Object.freeze({ phaseTimeoutMs: 500, backoff: 'random', backoffMaxMs: 200, learnIntervalMs: 1_000 });
 
 export function parsePaxosParams(raw: unknown): PaxosParams {
   const params = overlayParams<PaxosParams>('paxos', raw, DEFAULT_PAXOS_PARAMS);
-  for (const name of ['phaseTimeoutMs', 'backoffMaxMs'] as const) {
+  for (const name of ['phaseTimeoutMs', 'backoffMaxMs', 'learnIntervalMs'] as const) {
     const value = params[name];
     if (!Number.isInteger(value) || value < 1 || value > 600_000) throw new Error(`paxos: ${name} must be an integer in [1, 600000], got ${JSON.stringify(value)}`);
   }
@@ -60,11 +69,15 @@ interface Proposal {
   accepts: Set<NodeId>;
   /** The value proposed in phase 2 (own, or adopted by P2c). */
   value: unknown;
+  /** P2c made the value another proposer's. */
+  adopted: boolean;
 }
 
 const KEY = { acceptor: 'acceptor', round: 'round', chosen: 'chosen' } as const;
-const TIMER = { phase: 'phase', retry: 'retry' } as const;
+const TIMER = { phase: 'phase', retry: 'retry', learn: 'learn' } as const;
 const VALUE_JSON_MAX = 16_384;
+/** Clients one node keeps waiting for the outcome. */
+const WAITING_MAX = 1_000;
 
 export class PaxosCore implements ProtocolCore {
   private readonly params: PaxosParams;
@@ -115,6 +128,31 @@ export class PaxosCore implements ProtocolCore {
         chosen: this.chosen === null ? null : JSON.stringify(this.chosen.value),
       },
       data: this.chosen === null ? {} : { chosen: this.chosen.value },
+      view: this.view(),
+    };
+  }
+
+  private view(): PaxosView {
+    const proposal = this.proposal;
+    const phase = proposal !== null ? (proposal.phase === 1 ? 'phase-1' : 'phase-2') : this.chosen === null && this.pendingOwn !== undefined ? 'backoff' : 'idle';
+    const own = proposal !== null ? proposal.own : phase === 'backoff' ? this.pendingOwn : undefined;
+    return {
+      protocol: 'paxos',
+      self: this.context.self,
+      promised: this.acceptor.promised === null ? null : { ...this.acceptor.promised },
+      accepted: this.acceptor.accepted === null ? null : { ballot: { ...this.acceptor.accepted.ballot }, value: valueSummary(this.acceptor.accepted.value) },
+      learned: this.chosen === null ? null : valueSummary(this.chosen.value),
+      proposer: {
+        phase,
+        ballot: proposal === null ? null : { ...proposal.ballot },
+        own: own === undefined ? null : valueSummary(own),
+        value: proposal?.phase === 2 ? valueSummary(proposal.value) : null,
+        adopted: proposal?.phase === 2 && proposal.adopted,
+        promises: proposal?.promises.size ?? 0,
+        accepts: proposal?.accepts.size ?? 0,
+        majority: this.majority,
+      },
+      waiting: this.waiting.length,
     };
   }
 
@@ -123,6 +161,7 @@ export class PaxosCore implements ProtocolCore {
     this.highestRound = (stable.get(KEY.round) as number | undefined) ?? 0;
     const chosen = stable.get(KEY.chosen) as { value: unknown } | undefined;
     this.chosen = chosen ?? null;
+    if (this.chosen === null) this.out.setTimer(TIMER.learn, this.params.learnIntervalMs);
   }
 
   private onClient(client: string, op: ClientOp): void {
@@ -130,18 +169,21 @@ export class PaxosCore implements ProtocolCore {
     if (op.f !== 'propose') return this.out.reply(client, { type: 'fail', error: `paxos serves propose and read, not '${op.f}'` });
     if (op.value === undefined || JSON.stringify(op.value).length > VALUE_JSON_MAX) return this.out.reply(client, { type: 'fail', error: `a proposal carries a JSON value of at most ${VALUE_JSON_MAX} characters` });
     if (this.chosen !== null) return this.out.reply(client, { type: 'ok', value: this.chosen.value });
+    if (this.waiting.length >= WAITING_MAX) return this.out.reply(client, { type: 'fail', error: `${WAITING_MAX} clients already wait here; retry` });
     this.waiting.push(client);
-    if (this.proposal === null) this.propose(op.value);
+    // A proposer already at work (or backing off) carries on with its value: the client waits for the outcome.
+    if (this.proposal === null && this.pendingOwn === undefined) this.propose(op.value);
   }
 
   // ---- proposer ----------------------------------------------------------------------------
 
   private propose(own: unknown): void {
+    this.pendingOwn = undefined;
     this.highestRound += 1;
     const ballot: Ballot = { round: this.highestRound, node: this.context.self };
     // The round is on disk before the ballot is used: a restarted proposer never reuses one.
     this.out.persist(KEY.round, this.highestRound);
-    this.proposal = { ballot, phase: 1, own, promises: new Map(), accepts: new Set(), value: own };
+    this.proposal = { ballot, phase: 1, own, promises: new Map(), accepts: new Set(), value: own, adopted: false };
     this.out.note('prepare', { ballot });
     this.out.setTimer(TIMER.phase, this.params.phaseTimeoutMs);
     for (const node of this.all) {
@@ -159,6 +201,7 @@ export class PaxosCore implements ProtocolCore {
     let highest: AcceptorState['accepted'] = null;
     for (const prior of proposal.promises.values()) if (prior !== null && (highest === null || ballotAbove(prior.ballot, highest.ballot))) highest = prior;
     proposal.value = highest === null ? proposal.own : highest.value;
+    proposal.adopted = highest !== null;
     proposal.phase = 2;
     this.out.note('accept-request', { ballot, value: proposal.value, adopted: highest !== null });
     this.out.setTimer(TIMER.phase, this.params.phaseTimeoutMs);
@@ -232,13 +275,20 @@ export class PaxosCore implements ProtocolCore {
     if (entry.nodes.size >= this.majority && this.chosen === null) this.learn(entry.value, ballot);
   }
 
-  private learn(value: unknown, ballot: Ballot): void {
+  /** A peer that learned told us the value (a node only says so after seeing a majority accept it). */
+  private onChosen(value: unknown): void {
+    if (this.chosen === null) this.learn(value, null);
+  }
+
+  private learn(value: unknown, ballot: Ballot | null): void {
     this.chosen = { value };
     this.out.persist(KEY.chosen, this.chosen);
-    this.out.note('learned', { value, ballot });
+    this.out.note('learned', { value, ballot, from: ballot === null ? 'peer' : 'majority' });
     this.proposal = null;
     this.out.cancelTimer(TIMER.phase);
     this.out.cancelTimer(TIMER.retry);
+    this.out.cancelTimer(TIMER.learn);
+    this.pendingOwn = undefined;
     for (const client of this.waiting.splice(0)) this.out.reply(client, { type: 'ok', value });
   }
 
@@ -248,10 +298,19 @@ export class PaxosCore implements ProtocolCore {
     if (this.chosen !== null) return;
     if (timer === TIMER.phase && this.proposal !== null) this.preempted(`phase ${this.proposal.phase} timed out`);
     else if (timer === TIMER.retry && this.proposal === null && this.pendingOwn !== undefined) this.propose(this.pendingOwn);
+    else if (timer === TIMER.learn) {
+      this.out.setTimer(TIMER.learn, this.params.learnIntervalMs);
+      for (const node of this.context.peers) this.out.send(node, 'learn', {});
+    }
   }
 
   private onMessage(source: NodeId, type: string, payload: unknown): void {
     const body = payload as Record<string, unknown> | null;
+    if (type === 'chosen') return body !== null && typeof body === 'object' && 'value' in body ? this.onChosen(body['value']) : this.out.note('malformed-message', { source, type });
+    // A node that learned starts no more ballots with others: it tells whoever asks or prepares what was
+    // chosen. It still accepts as an acceptor (any accept after a choice carries the chosen value, P2c).
+    if (this.chosen !== null && (type === 'learn' || type === 'prepare')) return this.out.send(source, 'chosen', { value: this.chosen.value });
+    if (type === 'learn') return;
     const ballot = parseBallot(body?.['ballot']);
     if (ballot === null) return this.out.note('malformed-message', { source, type });
     switch (type) {
@@ -270,12 +329,12 @@ export class PaxosCore implements ProtocolCore {
       default: return this.out.note('malformed-message', { source, type });
     }
   }
+}
 
-
-
-
-
-
+/** A value as the views show it: its JSON, cut to PAXOS_VIEW_VALUE_MAX characters. */
+export function valueSummary(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  return text.length <= PAXOS_VIEW_VALUE_MAX ? text : `${text.slice(0, PAXOS_VIEW_VALUE_MAX - 1)}…`;
 }
 
 function parseBallot(raw: unknown): Ballot | null {

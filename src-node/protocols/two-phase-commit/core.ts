@@ -1,5 +1,14 @@
 // Two-phase commit with presumed abort (Gray 1978; Mohan, Lindsay, Obermarck 1986; the book's
-// §4 "Two phase commit (2PC)"), over bank accounts spread across participants.
+// §4 "Two phase commit (2PC)"), in one of two kinds of data (param `data`):
+//   bank (default): accounts spread across participants; a transfer is a transaction on the
+//     one or two participants that hold its accounts;
+//   kv: 2PC as a replication protocol (the book's §4 table, 4n messages per write): every
+//     participant holds a full copy of a key-value map, and every put is one transaction on
+//     all of them — prepare with the write (n), votes (n), the decision persisted and sent
+//     (n), acknowledgements (n). The coordinator keeps the committed map in its log too and
+//     answers every get from it (why that read is linearizable: `onKeyValueClient`).
+// Both run the same protocol below; only what a transaction does to a participant's data
+// differs (amounts added to balances, or values written to keys).
 //
 // What it guarantees: atomicity — every participant of a transaction applies it, or none
 // does — and so conservation of money across transfers. What it does not: progress under
@@ -12,35 +21,54 @@
 //   participant: persists its yes vote (the tx, its operations, its locks) before voting;
 //   coordinator: persists a commit decision before sending any commit. Abort is never
 //   forced to disk: with no decision record, the answer is abort (presumed abort).
-// A participant persists the outcome (and new balances) before acknowledging it; once every
+// A participant persists the outcome (and new balances or values) before acknowledging it; once every
 // participant acknowledged a commit, the coordinator forgets the transaction.
 //
+// Waiting and blocking. A participant that has been prepared for a retry interval asks the
+// coordinator for the outcome. The coordinator answers commit (its log has the record),
+// pending (the vote is still open) or abort (presumed). A participant whose question went
+// unanswered for a whole interval is blocked: it says so (a `blocked` note naming whom it
+// waits on), keeps asking, and — with cooperative termination — asks the other participants
+// too; it decides only when someone who knows the outcome answers (`unblocked`).
+//
 // Roles: the node named by `coordinator` (default n1) coordinates; every other node is a
-// participant and holds the accounts `a<i>` that hash to it. Pure: time and randomness from the host.
+// participant and holds the accounts `a<i>` that hash to it (bank) or a copy of every key (kv).
+// Under kv, a crash of the coordinator stops every write and read until it returns — there is
+// no failover: availability during the crash is nil, and safety holds.
+// Pure: time and randomness from the host.
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
 import type { ClientOp } from '../../contract/envelope.ts';
 import { hashString } from '../hash/hash-string.ts';
 import { Outbox, overlayParams } from '../support/outbox.ts';
+import { coordinatorView, participantView, type CoordinatorRecord, type Doubt, type ParticipantTx } from './view.ts';
+
+/** What a transaction changes: bank balances on the participants that hold them, or a replicated key-value map. */
+export type TwoPhaseCommitData = 'bank' | 'kv';
 
 export interface TwoPhaseCommitParams {
   coordinator: NodeId;
+  data: TwoPhaseCommitData;
   accounts: number;
   initialBalance: number;
   /** The coordinator aborts a transaction whose votes have not all arrived by then. */
   voteTimeoutMs: number;
-  /** How often a blocked or unacknowledged party asks again. */
+  /** How often a waiting party asks again (and how long a prepared participant waits before it first asks). */
   retryIntervalMs: number;
   /** Cooperative termination: a blocked participant also asks the other participants. */
   cooperativeTermination: boolean;
 }
 
 export const DEFAULT_TWO_PHASE_COMMIT_PARAMS: Readonly<TwoPhaseCommitParams> = Object.freeze({
-  coordinator: 'n1', accounts: 8, initialBalance: 100, voteTimeoutMs: 1_000, retryIntervalMs: 300, cooperativeTermination: true,
+  coordinator: 'n1', data: 'bank', accounts: 8, initialBalance: 100, voteTimeoutMs: 1_000, retryIntervalMs: 300, cooperativeTermination: true,
 });
 
-export const TWO_PHASE_COMMIT_LIMITS = Object.freeze({ accountsMax: 1_000, balanceMax: 1_000_000_000, intervalMsMax: 600_000, openTransactionsMax: 10_000 });
+export const TWO_PHASE_COMMIT_LIMITS = Object.freeze({
+  accountsMax: 1_000, balanceMax: 1_000_000_000, intervalMsMax: 600_000, openTransactionsMax: 10_000,
+  /** kv: keys one map may hold, characters of a key, and characters of a value as JSON. */
+  keysMax: 10_000, keyCharsMax: 256, valueCharsMax: 4_096,
+});
 
 export function parseTwoPhaseCommitParams(raw: unknown): TwoPhaseCommitParams {
   const params = overlayParams<TwoPhaseCommitParams>('2pc', raw, DEFAULT_TWO_PHASE_COMMIT_PARAMS);
@@ -54,7 +82,13 @@ export function parseTwoPhaseCommitParams(raw: unknown): TwoPhaseCommitParams {
   integer('retryIntervalMs', 1, TWO_PHASE_COMMIT_LIMITS.intervalMsMax);
   if (typeof params.coordinator !== 'string' || !/^n[0-9]+$/.test(params.coordinator)) throw new Error('2pc: coordinator must be a node id such as n1');
   if (typeof params.cooperativeTermination !== 'boolean') throw new Error('2pc: cooperativeTermination must be true or false');
+  if (params.data !== 'bank' && params.data !== 'kv') throw new Error(`2pc: data must be 'bank' or 'kv', got ${JSON.stringify(params.data)}`);
   return params;
+}
+
+/** The participants of a cluster: every node but the coordinator, sorted (every node computes the same list). */
+export function participantsOf(nodes: readonly NodeId[], coordinator: NodeId): NodeId[] {
+  return nodes.filter((node) => node !== coordinator).sort();
 }
 
 /** The participant that holds `account`, among `participants` (sorted): every node computes the same. */
@@ -66,38 +100,54 @@ export function accountNames(count: number): string[] {
   return Array.from({ length: count }, (_, index) => `a${index + 1}`);
 }
 
-/** One participant's share of a transfer: amounts added to its accounts (negative: debited). */
-type Changes = Record<string, number>;
+/**
+ * What a transfer's reply carries, commit (`ok`) or abort (`fail`) alike: the transaction and
+ * its participants, so a client (and the bank checker) can tie its operation to the trace.
+ */
+export interface TransferOutcome { tx: string; participants: NodeId[] }
+
+/**
+ * One participant's share of a transaction — bank: amounts added to its accounts (negative:
+ * debited), integers; kv: values written to its keys. The protocol itself only locks the names.
+ */
+type Changes = Record<string, unknown>;
 
 interface Transfer { from: string; to: string; amount: number }
 
-type ParticipantState = 'prepared' | 'committed' | 'aborted';
+/** A kv put: one transaction on every participant. */
+interface KeyValueWrite { key: string; value: unknown }
 
-/** A participant's record of a transaction (persisted once it votes yes). */
-interface ParticipantTx { state: ParticipantState; changes: Changes; coordinator: NodeId; participants: NodeId[] }
+/** The coordinator's volatile view of a transaction it runs; `write`: the kv put it applies to its own committed map on commit. */
+interface CoordinatorTx { client: string; participants: NodeId[]; changes: Record<NodeId, Changes>; votes: Map<NodeId, boolean>; decision: 'commit' | 'abort' | null; write: KeyValueWrite | null }
 
-/** The coordinator's volatile view of a transaction it runs. */
-interface CoordinatorTx { client: string; participants: NodeId[]; changes: Record<NodeId, Changes>; votes: Map<NodeId, boolean>; decision: 'commit' | 'abort' | null; acks: Set<NodeId> }
-
-const KEY = { balance: (account: string): string => `balance:${account}`, tx: (tx: string): string => `tx:${tx}`, decision: (tx: string): string => `decision:${tx}`, seeded: 'seeded', counter: 'counter' } as const;
+const KEY = { balance: (account: string): string => `balance:${account}`, value: (key: string): string => `value:${key}`, tx: (tx: string): string => `tx:${tx}`, decision: (tx: string): string => `decision:${tx}`, seeded: 'seeded', counter: 'counter' } as const;
 const TIMER = { votes: 'votes:', retry: 'retry' } as const;
+/** Coordinator records kept for the view beyond the open ones (the view shows fewer: TWO_PHASE_COMMIT_VIEW_LOG_MAX). */
+const RECORDS_KEPT_MAX = 64;
 
 export class TwoPhaseCommitCore implements ProtocolCore {
   private readonly params: TwoPhaseCommitParams;
   private readonly participants: NodeId[];
   private readonly balances = new Map<string, number>();
+  /** kv: a participant's copy of the map; the coordinator's committed map (what its commit records wrote). */
+  private readonly values = new Map<string, unknown>();
   /** Accounts locked by a prepared transaction: account → tx. */
   private readonly locks = new Map<string, string>();
   private readonly transactions = new Map<string, ParticipantTx>();
+  /** Prepared transactions this participant is asking about (volatile: a restart asks afresh). */
+  private readonly doubts = new Map<string, Doubt>();
   private readonly running = new Map<string, CoordinatorTx>();
-  /** Commit decisions on disk not yet acknowledged by every participant. */
-  private readonly decisions = new Map<string, { participants: NodeId[]; acks: Set<NodeId> }>();
+  /** Commit decisions on disk not yet acknowledged by every participant; `sentAtMs`: when the commits last went out. */
+  private readonly decisions = new Map<string, { participants: NodeId[]; acks: Set<NodeId>; sentAtMs: number }>();
+  /** The coordinator's recent transactions, for the view (volatile; bounded in `remember`). */
+  private readonly records = new Map<string, CoordinatorRecord>();
   private counter = 0;
+  private nowMs = 0;
   private readonly out = new Outbox();
 
   constructor(private readonly context: CoreContext) {
     this.params = parseTwoPhaseCommitParams(context.params);
-    this.participants = [context.self, ...context.peers].filter((node) => node !== this.params.coordinator).sort();
+    this.participants = participantsOf([context.self, ...context.peers], this.params.coordinator);
     if (this.participants.length === 0) throw new Error('2pc: needs at least one participant besides the coordinator');
   }
 
@@ -105,7 +155,12 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     return this.context.self === this.params.coordinator;
   }
 
+  private get keyValue(): boolean {
+    return this.params.data === 'kv';
+  }
+
   step(input: CoreInput): Ready {
+    this.nowMs = input.nowMs;
     switch (input.kind) {
       case 'recover': this.recover(input.stable); break;
       case 'client': this.onClient(input.requestId, input.op); break;
@@ -116,17 +171,41 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     return this.out.take();
   }
 
+  roleName(): string {
+    if (this.isCoordinator) return 'coordinator';
+    if ([...this.doubts.values()].some((doubt) => doubt.blockedSinceMs !== null)) return 'blocked';
+    return this.locks.size > 0 ? 'prepared' : 'participant';
+  }
+
+  /**
+   * `data` is what the lab's convergence and durability checkers read: a participant's balances
+   * (bank) or its copy of the map (kv), and under kv the coordinator's committed map as well —
+   * once nothing is in doubt, every node holds the same map.
+   */
   status(): CoreStatus {
-    const prepared = [...this.transactions].filter(([, tx]) => tx.state === 'prepared').map(([id]) => id);
     const data: Record<string, unknown> = {};
-    for (const account of [...this.balances.keys()].sort()) data[account] = this.balances.get(account);
-    return {
-      role: this.isCoordinator ? 'coordinator' : prepared.length > 0 ? 'prepared' : 'participant',
-      facts: this.isCoordinator
-        ? { running: this.running.size, unacknowledgedCommits: this.decisions.size, transactions: this.counter }
-        : { accounts: this.balances.size, locked: this.locks.size, blockedOn: prepared.join(',') || null },
-      data,
-    };
+    const held: ReadonlyMap<string, unknown> = this.keyValue ? this.values : this.balances;
+    for (const key of [...held.keys()].sort()) data[key] = held.get(key);
+    const view = this.isCoordinator
+      ? coordinatorView({ self: this.context.self, nowMs: this.nowMs, records: this.records, counter: this.counter, decisions: [...this.decisions.keys()] })
+      : participantView({ self: this.context.self, coordinator: this.params.coordinator, nowMs: this.nowMs, amounts: !this.keyValue, balances: this.balances, locks: this.locks, transactions: this.transactions, doubts: this.doubts });
+    return { role: this.roleName(), facts: this.facts(), data, view };
+  }
+
+  private facts(): CoreStatus['facts'] {
+    // kv: every client operation belongs to the coordinator; the fact tells the lab's clients
+    // where to go (as `primary` does for primary/backup). Not under bank: a balance is read
+    // where its account lives.
+    const route: CoreStatus['facts'] = this.keyValue ? { coordinator: this.params.coordinator, keys: this.values.size } : {};
+    if (this.isCoordinator) {
+      const open = [...this.running.values()].filter((running) => running.decision === null).length;
+      // In doubt: votes still open, or a commit some participant has not acknowledged yet.
+      return { running: open, unacknowledgedCommits: this.decisions.size, transactions: this.counter, inDoubt: open + this.decisions.size, ...route };
+    }
+    const prepared = [...this.transactions].filter(([, tx]) => tx.state === 'prepared').map(([id]) => id);
+    const blocked = prepared.filter((tx) => (this.doubts.get(tx)?.blockedSinceMs ?? null) !== null);
+    const held: CoreStatus['facts'] = this.keyValue ? {} : { accounts: this.balances.size };
+    return { ...held, locked: this.locks.size, inDoubt: prepared.length, blockedOn: blocked.join(',') || null, ...route };
   }
 
   // ---- recovery ----------------------------------------------------------------------------
@@ -135,23 +214,32 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     this.counter = (stable.get(KEY.counter) as number | undefined) ?? 0;
     for (const [name, value] of stable) {
       if (name.startsWith('balance:')) this.balances.set(name.slice('balance:'.length), value as number);
+      else if (name.startsWith('value:')) this.values.set(name.slice('value:'.length), value);
       else if (name.startsWith('tx:')) this.transactions.set(name.slice(3), value as ParticipantTx);
       else if (name.startsWith('decision:')) {
+        const tx = name.slice('decision:'.length);
         const decision = value as { participants: NodeId[] };
-        this.decisions.set(name.slice('decision:'.length), { participants: decision.participants, acks: new Set() });
+        this.decisions.set(tx, { participants: decision.participants, acks: new Set(), sentAtMs: this.nowMs });
+        this.records.set(tx, { tx, participants: decision.participants, transfer: null, votes: new Map(decision.participants.map((node) => [node, true])), decision: 'commit', durable: true, acks: new Set(), why: 'commit record found in the log after a restart' });
       }
     }
-    if (!this.isCoordinator && stable.get(KEY.seeded) !== true) this.seedAccounts();
+    if (!this.isCoordinator && !this.keyValue && stable.get(KEY.seeded) !== true) this.seedAccounts();
+    const prepared: string[] = [];
     for (const [tx, record] of this.transactions) {
       if (record.state !== 'prepared') continue;
+      prepared.push(tx);
       for (const account of Object.keys(record.changes)) this.locks.set(account, tx);
-      this.out.note('blocked', { tx, waitingOn: record.coordinator, reason: 'voted yes before the crash; the outcome is the coordinator\'s' });
+      // It voted yes before the crash: only the coordinator (or a peer that knows) can say how it ended. Ask now.
+      this.doubts.set(tx, { askedAtMs: this.nowMs, coordinatorAnswered: false, blockedSinceMs: null, peers: new Map() });
+      this.out.send(record.coordinator, 'decision-request', { tx });
     }
     // A coordinator that comes back finishes what its log says: commits it decided are resent;
-    // anything else it ran is aborted by presumption (participants will ask, or it tells them).
+    // anything else it ran is aborted by presumption (participants ask, and hear abort).
     for (const [tx, decision] of this.decisions) this.sendAll(decision.participants, 'commit', { tx });
     this.out.setTimer(TIMER.retry, this.params.retryIntervalMs);
-    this.out.note('recovered', { role: this.isCoordinator ? 'coordinator' : 'participant', prepared: [...this.locks.values()].length, decisions: this.decisions.size });
+    this.out.note('recovered', this.isCoordinator
+      ? { role: 'coordinator', commitRecords: [...this.decisions.keys()], counter: this.counter }
+      : { role: 'participant', prepared });
   }
 
   private seedAccounts(): void {
@@ -166,6 +254,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   // ---- clients -----------------------------------------------------------------------------
 
   private onClient(client: string, op: ClientOp): void {
+    if (this.keyValue) return this.onKeyValueClient(client, op);
     if (op.f === 'get' || op.f === 'balance') {
       const account = op.key ?? '';
       const owner = this.validAccount(account) ? ownerOfAccount(account, this.participants) : null;
@@ -179,11 +268,45 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     const transfer = this.parseTransfer(op.value);
     if (typeof transfer === 'string') return this.out.reply(client, { type: 'fail', error: transfer });
     if (this.running.size >= TWO_PHASE_COMMIT_LIMITS.openTransactionsMax) return this.out.reply(client, { type: 'fail', error: 'too many transactions in flight' });
-    this.begin(client, transfer);
+    this.begin({ client, changes: this.transferChanges(transfer), transfer, write: null });
+  }
+
+  /**
+   * kv: the coordinator serves every operation; a participant redirects to it (as a backup
+   * redirects to its primary). A put is one transaction on every participant.
+   *
+   * A get is answered from the coordinator's committed map, and that read is linearizable:
+   * the coordinator is the one place where a write takes effect — at its commit decision,
+   * which is persisted, applied to the committed map and followed by the client's `ok` in one
+   * step — and it serves reads in the same sequence of steps. A write that is prepared but
+   * undecided is not visible: it has not been acknowledged, and if it commits later it takes
+   * effect then, inside its own invocation–response interval, after the read. An aborted write
+   * never takes effect anywhere (its client hears `fail`; a timed-out client records `info`).
+   * A restarted coordinator reloads the map with its commit records, so no read goes back in
+   * time. What this buys is paid in availability: with the coordinator down nobody answers.
+   */
+  private onKeyValueClient(client: string, op: ClientOp): void {
+    const coordinator = this.params.coordinator;
+    if (!this.isCoordinator) return this.out.reply(client, { type: 'fail', error: `${coordinator} coordinates every put and serves every get`, redirect: coordinator });
+    const { keyCharsMax, keysMax, valueCharsMax, openTransactionsMax } = TWO_PHASE_COMMIT_LIMITS;
+    if (op.f !== 'put' && op.f !== 'get') return this.out.reply(client, { type: 'fail', error: `2pc (kv) serves put and get, not '${op.f}'` });
+    const key = op.key;
+    if (typeof key !== 'string' || key.length === 0 || key.length > keyCharsMax) return this.out.reply(client, { type: 'fail', error: `bad-request: key must be a string of 1..${keyCharsMax} characters` });
+    if (op.f === 'get') return this.out.reply(client, { type: 'ok', value: this.values.has(key) ? this.values.get(key) : null });
+    // null is what a get answers for a missing key: it is not a value one can put.
+    const refusal = op.value === undefined || op.value === null ? 'bad-request: put needs a value (not null)'
+      : (JSON.stringify(op.value)?.length ?? 0) > valueCharsMax ? `bad-request: a value is at most ${valueCharsMax} characters as JSON`
+      : !this.values.has(key) && this.values.size >= keysMax ? `too-many-keys: the map holds ${keysMax}`
+      : this.running.size >= openTransactionsMax ? 'too many transactions in flight'
+      : null;
+    if (refusal !== null) return this.out.reply(client, { type: 'fail', error: refusal });
+    const write: KeyValueWrite = { key, value: op.value };
+    const changes = Object.fromEntries(this.participants.map((participant) => [participant, { [key]: op.value }]));
+    this.begin({ client, changes, transfer: null, write });
   }
 
   private validAccount(account: string): boolean {
-    return accountNames(this.params.accounts).includes(account);
+    return /^a[1-9][0-9]*$/.test(account) && Number(account.slice(1)) <= this.params.accounts;
   }
 
   private parseTransfer(raw: unknown): Transfer | string {
@@ -198,29 +321,38 @@ export class TwoPhaseCommitCore implements ProtocolCore {
 
   // ---- coordinator -------------------------------------------------------------------------
 
-  private begin(client: string, transfer: Transfer): void {
-    this.counter += 1;
-    // The counter is on disk before the prepares leave: a restarted coordinator never reuses an id.
-    const tx = `t${this.counter}`;
-    this.out.persist(KEY.counter, this.counter);
-    const changes: Record<NodeId, Changes> = {};
+  /** A transfer's share per participant: the one or two that hold its accounts. */
+  private transferChanges(transfer: Transfer): Record<NodeId, Changes> {
+    const changes: Record<NodeId, Record<string, number>> = {};
     const add = (account: string, amount: number): void => {
       const owner = ownerOfAccount(account, this.participants);
       changes[owner] = { ...changes[owner], [account]: (changes[owner]?.[account] ?? 0) + amount };
     };
     add(transfer.from, -transfer.amount);
     add(transfer.to, transfer.amount);
+    return changes;
+  }
+
+  /** Phase one: a transaction on the participants that `changes` names, each sent its share. */
+  private begin(start: { client: string; changes: Record<NodeId, Changes>; transfer: Transfer | null; write: KeyValueWrite | null }): void {
+    const { client, changes, transfer, write } = start;
+    this.counter += 1;
+    // The counter is on disk before the prepares leave: a restarted coordinator never reuses an id.
+    const tx = `t${this.counter}`;
+    this.out.persist(KEY.counter, this.counter);
     const participants = Object.keys(changes).sort();
-    this.running.set(tx, { client, participants, changes, votes: new Map(), decision: null, acks: new Set() });
+    this.running.set(tx, { client, participants, changes, votes: new Map(), decision: null, write });
+    this.remember({ tx, participants, transfer, votes: new Map(), decision: null, durable: false, acks: new Set(), why: null });
     for (const participant of participants) this.out.send(participant, 'prepare', { tx, changes: changes[participant], participants });
     this.out.setTimer(TIMER.votes + tx, this.params.voteTimeoutMs);
-    this.out.note('prepare', { tx, participants, transfer });
+    this.out.note('prepare', write === null ? { tx, participants, transfer, client } : { tx, participants, write, client });
   }
 
   private onVote(source: NodeId, tx: string, yes: boolean, reason: string | null): void {
     const running = this.running.get(tx);
     if (running === undefined || running.decision !== null || !running.participants.includes(source)) return;
     running.votes.set(source, yes);
+    this.records.get(tx)?.votes.set(source, yes);
     if (!yes) return this.decide(tx, running, 'abort', `${source} voted no${reason ? `: ${reason}` : ''}`);
     if (running.participants.every((participant) => running.votes.get(participant) === true)) this.decide(tx, running, 'commit', 'every participant voted yes');
   }
@@ -231,11 +363,20 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     if (decision === 'commit') {
       // The commit point: on disk before any participant hears it.
       this.out.persist(KEY.decision(tx), { participants: running.participants });
-      this.decisions.set(tx, { participants: running.participants, acks: new Set() });
+      this.decisions.set(tx, { participants: running.participants, acks: new Set(), sentAtMs: this.nowMs });
+      if (running.write !== null) {
+        // kv: the write takes effect here, in the coordinator's committed map — in the same
+        // disk transaction as the commit record, so a restart cannot separate them.
+        this.values.set(running.write.key, running.write.value);
+        this.out.persist(KEY.value(running.write.key), running.write.value);
+      }
     }
-    this.out.note('decision', { tx, decision, why });
+    const record = this.records.get(tx);
+    if (record !== undefined) Object.assign(record, { decision, durable: decision === 'commit', why });
+    this.out.note(decision === 'commit' ? 'commit-decided' : 'abort-decided', { tx, participants: running.participants, why });
     this.sendAll(running.participants, decision, { tx });
-    this.out.reply(running.client, decision === 'commit' ? { type: 'ok', value: tx } : { type: 'fail', error: `aborted: ${why}` });
+    const outcome: TransferOutcome = { tx, participants: running.participants };
+    this.out.reply(running.client, decision === 'commit' ? { type: 'ok', value: outcome } : { type: 'fail', error: `aborted ${tx}: ${why}`, value: outcome });
     if (decision === 'abort') this.running.delete(tx);
   }
 
@@ -243,6 +384,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     const decision = this.decisions.get(tx);
     if (decision === undefined) return;
     decision.acks.add(source);
+    this.records.get(tx)?.acks.add(source);
     if (decision.participants.every((participant) => decision.acks.has(participant))) {
       // Everyone applied it: the coordinator may forget (with presumed abort, no one will ask again).
       this.decisions.delete(tx);
@@ -252,12 +394,21 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     }
   }
 
-  /** A participant asks how `tx` ended: commit if the log says so; otherwise abort — unless the vote is still open. */
+  /** A participant asks how `tx` ended: commit if the log says so; pending while the vote is open; otherwise abort (presumed). */
   private onDecisionRequest(source: NodeId, tx: string): void {
     if (this.decisions.has(tx)) return this.out.send(source, 'commit', { tx });
     const running = this.running.get(tx);
-    if (running !== undefined && running.decision === null) return;
+    if (running !== undefined && running.decision === null) return this.out.send(source, 'pending', { tx });
     this.out.send(source, 'abort', { tx });
+  }
+
+  /** Keeps a record for the view; past RECORDS_KEPT_MAX, the oldest finished records go (open ones stay). */
+  private remember(record: CoordinatorRecord): void {
+    this.records.set(record.tx, record);
+    for (const tx of this.records.keys()) {
+      if (this.records.size <= RECORDS_KEPT_MAX) break;
+      if (!this.running.has(tx) && !this.decisions.has(tx)) this.records.delete(tx);
+    }
   }
 
   // ---- participant -------------------------------------------------------------------------
@@ -271,26 +422,47 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     }
     const refusal = this.refusal(tx, changes);
     if (refusal !== null) {
-      this.out.note('vote', { tx, yes: false, reason: refusal });
+      this.out.note('voted-no', { tx, reason: refusal });
       return this.out.send(source, 'vote', { tx, yes: false, reason: refusal });
     }
-    const record: ParticipantTx = { state: 'prepared', changes, coordinator: source, participants };
+    const record: ParticipantTx = { state: 'prepared', changes, coordinator: source, participants, preparedAtMs: this.nowMs };
     this.transactions.set(tx, record);
     for (const account of Object.keys(changes)) this.locks.set(account, tx);
     // The vote is a promise: on disk before the coordinator hears it.
     this.out.persist(KEY.tx(tx), record);
-    this.out.note('vote', { tx, yes: true });
+    this.out.note('voted-yes', { tx, changes, coordinator: source });
     this.out.send(source, 'vote', { tx, yes: true, reason: null });
   }
 
+  /** Why this participant votes no (a lock held by another transaction — no waiting —, money or room missing), or null. */
   private refusal(tx: string, changes: Changes): string | null {
-    for (const [account, amount] of Object.entries(changes)) {
-      if (!this.balances.has(account)) return `${this.context.self} does not hold ${account}`;
-      const holder = this.locks.get(account);
-      if (holder !== undefined && holder !== tx) return `${account} is locked by ${holder}`;
-      if ((this.balances.get(account) ?? 0) + amount < 0) return `${account} has ${this.balances.get(account)}, cannot pay ${-amount}`;
+    for (const [name, change] of Object.entries(changes)) {
+      const holder = this.locks.get(name);
+      if (this.keyValue) {
+        if (holder !== undefined && holder !== tx) return `${name} is locked by ${holder}`;
+        if (!this.values.has(name) && this.values.size >= TWO_PHASE_COMMIT_LIMITS.keysMax) return `too-many-keys: ${this.context.self} holds ${TWO_PHASE_COMMIT_LIMITS.keysMax}`;
+        continue;
+      }
+      const amount = change as number; // an integer: checked when the prepare was parsed
+      if (!this.balances.has(name)) return `${this.context.self} does not hold ${name}`;
+      if (holder !== undefined && holder !== tx) return `${name} is locked by ${holder}`;
+      if ((this.balances.get(name) ?? 0) + amount < 0) return `${name} has ${this.balances.get(name)}, cannot pay ${-amount}`;
     }
     return null;
+  }
+
+  /** A commit's changes, applied and persisted (before the acknowledgement that follows in the same step). */
+  private apply(changes: Changes): void {
+    for (const [name, change] of Object.entries(changes)) {
+      if (this.keyValue) {
+        this.values.set(name, change);
+        this.out.persist(KEY.value(name), change);
+        continue;
+      }
+      const balance = (this.balances.get(name) ?? 0) + (change as number);
+      this.balances.set(name, balance);
+      this.out.persist(KEY.balance(name), balance);
+    }
   }
 
   private onOutcome(source: NodeId, tx: string, outcome: 'commit' | 'abort'): void {
@@ -305,19 +477,26 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       if (record.state === 'committed') this.out.send(source, 'ack', { tx });
       return;
     }
-    const applied: ParticipantTx = { ...record, state: outcome === 'commit' ? 'committed' : 'aborted' };
-    if (outcome === 'commit') {
-      for (const [account, amount] of Object.entries(record.changes)) {
-        const balance = (this.balances.get(account) ?? 0) + amount;
-        this.balances.set(account, balance);
-        this.out.persist(KEY.balance(account), balance);
-      }
-    }
+    const applied: ParticipantTx = { ...record, state: outcome === 'commit' ? 'committed' : 'aborted', learnedFrom: source };
+    if (outcome === 'commit') this.apply(record.changes);
     for (const account of Object.keys(record.changes)) if (this.locks.get(account) === tx) this.locks.delete(account);
     this.transactions.set(tx, applied);
     this.out.persist(KEY.tx(tx), applied);
     this.out.note(outcome === 'commit' ? 'committed' : 'aborted', { tx, changes: record.changes, learnedFrom: source });
+    const doubt = this.doubts.get(tx);
+    this.doubts.delete(tx);
+    if (doubt?.blockedSinceMs !== undefined && doubt.blockedSinceMs !== null) {
+      this.out.note('unblocked', { tx, outcome, learnedFrom: source, blockedMs: Math.max(0, this.nowMs - doubt.blockedSinceMs) });
+    }
     if (outcome === 'commit' && source === record.coordinator) this.out.send(source, 'ack', { tx });
+  }
+
+  /** The coordinator says the vote on `tx` is still open: waiting, not blocked. */
+  private onPending(source: NodeId, tx: string): void {
+    const doubt = this.doubts.get(tx);
+    if (doubt === undefined || this.transactions.get(tx)?.coordinator !== source) return;
+    doubt.coordinatorAnswered = true;
+    doubt.blockedSinceMs = null;
   }
 
   /** Cooperative termination: another participant asks what we know of `tx`. */
@@ -326,13 +505,18 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     if (record === undefined) {
       // We never voted yes, so the coordinator cannot have committed: abort is safe, and we
       // record it so that a late prepare is refused.
-      const aborted: ParticipantTx = { state: 'aborted', changes: {}, coordinator: this.params.coordinator, participants: [] };
+      const aborted: ParticipantTx = { state: 'aborted', changes: {}, coordinator: this.params.coordinator, participants: [], preparedAtMs: null, learnedFrom: null };
       this.transactions.set(tx, aborted);
       this.out.persist(KEY.tx(tx), aborted);
       return this.out.send(source, 'peer-answer', { tx, outcome: 'abort' });
     }
     if (record.state === 'prepared') return this.out.send(source, 'peer-answer', { tx, outcome: null });
     this.out.send(source, 'peer-answer', { tx, outcome: record.state === 'committed' ? 'commit' : 'abort' });
+  }
+
+  /** A peer that is prepared too: it cannot help. */
+  private onPeerInDoubt(source: NodeId, tx: string): void {
+    this.doubts.get(tx)?.peers.set(source, 'prepared too');
   }
 
   // ---- timers and messages -----------------------------------------------------------------
@@ -343,17 +527,49 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       const running = this.running.get(tx);
       if (running !== undefined && running.decision === null) {
         const missing = running.participants.filter((participant) => !running.votes.has(participant));
+        this.out.note('vote-timeout', { tx, missing });
         this.decide(tx, running, 'abort', `no vote from ${missing.join(', ')} within ${this.params.voteTimeoutMs} ms`);
       }
       return;
     }
     if (timer !== TIMER.retry) return;
     this.out.setTimer(TIMER.retry, this.params.retryIntervalMs);
-    for (const [tx, decision] of this.decisions) this.sendAll(decision.participants.filter((participant) => !decision.acks.has(participant)), 'commit', { tx });
-    for (const [tx, record] of this.transactions) {
-      if (record.state !== 'prepared') continue;
-      this.out.send(record.coordinator, 'decision-request', { tx });
-      if (this.params.cooperativeTermination) this.sendAll(record.participants.filter((participant) => participant !== this.context.self), 'peer-query', { tx });
+    for (const [tx, decision] of this.decisions) {
+      // A commit sent less than an interval ago is most likely being acknowledged right now:
+      // resending it would cost two messages for nothing (a tick falls anywhere in that window).
+      if (this.nowMs - decision.sentAtMs < this.params.retryIntervalMs) continue;
+      decision.sentAtMs = this.nowMs;
+      this.sendAll(decision.participants.filter((participant) => !decision.acks.has(participant)), 'commit', { tx });
+    }
+    for (const [tx, record] of this.transactions) if (record.state === 'prepared') this.askAbout(tx, record);
+  }
+
+  /**
+   * A prepared participant's retry tick for `tx`: after a retry interval it asks the
+   * coordinator; if the previous question went unanswered it is blocked — it says so once,
+   * and (cooperative termination) asks the other participants as well, every tick.
+   */
+  private askAbout(tx: string, record: ParticipantTx): void {
+    const preparedAtMs = record.preparedAtMs ?? this.nowMs;
+    let doubt = this.doubts.get(tx);
+    if (doubt === undefined) {
+      if (this.nowMs - preparedAtMs < this.params.retryIntervalMs) return; // the outcome is likely on its way
+      doubt = { askedAtMs: null, coordinatorAnswered: false, blockedSinceMs: null, peers: new Map() };
+      this.doubts.set(tx, doubt);
+    }
+    if (doubt.askedAtMs !== null && !doubt.coordinatorAnswered && doubt.blockedSinceMs === null) {
+      doubt.blockedSinceMs = doubt.askedAtMs;
+      const peers = record.participants.filter((participant) => participant !== this.context.self);
+      this.out.note('blocked', {
+        tx, waitingOn: record.coordinator, since: doubt.askedAtMs, asking: this.params.cooperativeTermination ? peers : [],
+        reason: `voted yes on ${tx}; the coordinator ${record.coordinator} has not answered, and only it (or a participant that knows) can say commit or abort`,
+      });
+    }
+    doubt.askedAtMs = this.nowMs;
+    doubt.coordinatorAnswered = false;
+    this.out.send(record.coordinator, 'decision-request', { tx });
+    if (doubt.blockedSinceMs !== null && this.params.cooperativeTermination) {
+      this.sendAll(record.participants.filter((participant) => participant !== this.context.self), 'peer-query', { tx });
     }
   }
 
@@ -365,7 +581,9 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       case 'prepare': {
         const changes = body!['changes'];
         const participants = body!['participants'];
-        const ok = typeof changes === 'object' && changes !== null && !Array.isArray(changes) && Object.values(changes).every((amount) => Number.isInteger(amount))
+        // bank: integer amounts; kv: any value but none (a put needs one).
+        const ok = typeof changes === 'object' && changes !== null && !Array.isArray(changes)
+          && Object.values(changes).every((change) => (this.keyValue ? change !== undefined && change !== null : Number.isInteger(change)))
           && Array.isArray(participants) && participants.every((participant) => typeof participant === 'string');
         if (!ok || this.isCoordinator) return this.out.note('malformed-message', { source, type });
         return this.onPrepare(source, tx, changes as Changes, participants as NodeId[]);
@@ -375,13 +593,14 @@ export class TwoPhaseCommitCore implements ProtocolCore {
         return this.onVote(source, tx, body!['yes'], typeof body!['reason'] === 'string' ? body!['reason'] : null);
       case 'commit': return this.onOutcome(source, tx, 'commit');
       case 'abort': return this.onOutcome(source, tx, 'abort');
+      case 'pending': return this.onPending(source, tx);
       case 'ack': return this.onAck(source, tx);
       case 'decision-request': return this.isCoordinator ? this.onDecisionRequest(source, tx) : undefined;
       case 'peer-query': return this.onPeerQuery(source, tx);
       case 'peer-answer': {
         const outcome = body!['outcome'];
         if (outcome === 'commit' || outcome === 'abort') return this.onOutcome(source, tx, outcome);
-        return;
+        return this.onPeerInDoubt(source, tx);
       }
       default: return this.out.note('malformed-message', { source, type });
     }
@@ -390,17 +609,19 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   private sendAll(targets: readonly NodeId[], type: string, payload: unknown): void {
     for (const target of targets) this.out.send(target, type, payload);
   }
-
-
-
-
-
-
 }
 
 export const TWO_PHASE_COMMIT: ProtocolDefinition = Object.freeze({
   name: '2pc',
-  summary: 'Two-phase commit with presumed abort over bank accounts spread across participants: atomic transfers, and blocking when the coordinator fails (book §4).',
+  summary: 'Two-phase commit with presumed abort, over bank accounts spread across participants (atomic transfers) or, with data: kv, as replication of a key-value map (4n messages per write); blocking when the coordinator fails (book §4).',
   parseParams: (raw: unknown): Record<string, unknown> => ({ ...parseTwoPhaseCommitParams(raw) }),
   create: (context: CoreContext): ProtocolCore => new TwoPhaseCommitCore(context),
+  // bank: an account lives on one participant only, and the lab judges each account there.
+  // kv: every node holds every key (the coordinator its committed map), as on primary/backup.
+  holdersOf: (params: Record<string, unknown>, nodes: readonly NodeId[]) => {
+    const parsed = params as unknown as TwoPhaseCommitParams;
+    if (parsed.data === 'kv') return (): readonly NodeId[] => nodes;
+    const participants = participantsOf(nodes, parsed.coordinator);
+    return (key: string): readonly NodeId[] => (participants.length === 0 ? [] : [ownerOfAccount(key, participants)]);
+  },
 });

@@ -1,0 +1,158 @@
+// The model behind the 2PC view: the coordinator's log (each transaction's votes, decision,
+// whether the commit record is on disk, acknowledgements) and one card per participant — its
+// state (working, prepared, blocked), its accounts with their locks, its transactions — and,
+// across the top, who waits on whom and why: every blocked participant, the coordinator it
+// waits on and whether that one is even running, and what the peers it asked answered.
+// Pure: no DOM, no Vue — it runs under Node in the unit tests. It draws conclusions only from
+// what the nodes report (CoreStatus.view); it computes no protocol.
+
+import type { NodeId } from '../../src-node/contract/clock.ts';
+import type { TwoPhaseCommitView, TwoPhaseCommitViewLogRecord, TwoPhaseCommitViewTx } from '../../src-node/contract/core.ts';
+import type { NodeView, ProcessState } from '../../src-node/contract/lab-api.ts';
+
+export interface TransactionCard {
+  tx: string;
+  state: TwoPhaseCommitViewTx['state'];
+  /** What it does here: `a3 −10 · a5 +10`. */
+  changes: string;
+  /** One line: `blocked 2.4 s on n1 (down)`, `prepared 120 ms`, `committed (told by n1)`. */
+  label: string;
+  /** For a blocked one: why, and what each peer it asked answered. */
+  why: string | null;
+}
+
+export interface ParticipantCard {
+  id: NodeId;
+  state: ProcessState;
+  /** The process runs, so its status is current; otherwise it is the last one it sent. */
+  current: boolean;
+  phase: TwoPhaseCommitView['state'];
+  accounts: { account: string; balance: number; lockedBy: string | null }[];
+  /** The sum of its committed balances. */
+  total: number;
+  transactions: TransactionCard[];
+}
+
+export interface LogLine {
+  tx: string;
+  transfer: string;
+  participants: NodeId[];
+  votes: { node: NodeId; vote: 'yes' | 'no' | 'waiting' }[];
+  state: TwoPhaseCommitViewLogRecord['state'];
+  /** `commit record on disk`, `no record (presumed abort)`, `—` while the vote is open. */
+  durability: string;
+  acks: string;
+  why: string | null;
+}
+
+/** One edge of the waits-for picture: `participant` cannot finish `tx` without `on`. */
+export interface Wait {
+  participant: NodeId;
+  tx: string;
+  on: NodeId;
+  /** The process state of the node it waits on: a blocked participant waiting on a down coordinator is the classic case. */
+  onState: ProcessState | 'unknown';
+  forMs: number;
+  /** Peers asked, and what they said. */
+  peers: string;
+}
+
+export interface TwoPhaseCommitBoard {
+  coordinator: { id: NodeId; state: ProcessState; current: boolean; log: LogLine[]; counter: number; commitRecords: string[] } | null;
+  participants: ParticipantCard[];
+  waits: Wait[];
+  /** The money the participants hold, summed over the cards (current or last reported). */
+  total: number;
+  headline: string;
+  /** Nodes that sent no 2PC status yet. */
+  missing: NodeId[];
+}
+
+export function buildTwoPhaseCommitBoard(nodes: readonly NodeView[]): TwoPhaseCommitBoard {
+  const states = new Map(nodes.map((node) => [node.id, node.state]));
+  const views = nodes.flatMap((node) => (node.status?.view?.protocol === '2pc' ? [{ node, view: node.status.view }] : []));
+  const missing = nodes.filter((node) => node.status?.view?.protocol !== '2pc').map((node) => node.id);
+  const coordinatorEntry = views.find((entry) => entry.view.state === 'coordinating');
+  const coordinator = coordinatorEntry === undefined ? null : {
+    id: coordinatorEntry.node.id, state: coordinatorEntry.node.state, current: running(coordinatorEntry.node.state),
+    log: coordinatorEntry.view.log.map(logLine),
+    counter: coordinatorEntry.view.durableLog?.counter ?? 0, commitRecords: coordinatorEntry.view.durableLog?.commitRecords ?? [],
+  };
+  const participants = views.filter((entry) => entry.view.state !== 'coordinating').map(({ node, view }) => participantCard(node, view, states));
+  const waits = views.filter((entry) => entry.view.state !== 'coordinating').flatMap(({ node, view }) => waitsOf(node.id, view, states));
+  const total = participants.reduce((sum, card) => sum + card.total, 0);
+  return { coordinator, participants, waits, total, headline: headline(coordinator, participants, waits), missing };
+}
+
+function running(state: ProcessState): boolean {
+  return state === 'up' || state === 'recovering';
+}
+
+function participantCard(node: NodeView, view: TwoPhaseCommitView, states: ReadonlyMap<NodeId, ProcessState>): ParticipantCard {
+  return {
+    id: node.id, state: node.state, current: running(node.state), phase: view.state,
+    accounts: view.accounts.map((account) => ({ ...account })),
+    total: view.accounts.reduce((sum, account) => sum + account.balance, 0),
+    transactions: view.transactions.map((tx) => transactionCard(tx, view.nowMs, states)),
+  };
+}
+
+function transactionCard(tx: TwoPhaseCommitViewTx, nowMs: number, states: ReadonlyMap<NodeId, ProcessState>): TransactionCard {
+  const changes = Object.entries(tx.changes).map(([account, amount]) => `${account} ${amount >= 0 ? '+' : '−'}${Math.abs(amount)}`).join(' · ') || '—';
+  switch (tx.state) {
+    case 'blocked': {
+      const blocked = tx.blocked!;
+      const onState = states.get(blocked.waitingOn);
+      return {
+        tx: tx.tx, state: tx.state, changes,
+        label: `blocked ${duration(nowMs - blocked.sinceMs)} on ${blocked.waitingOn}${onState !== undefined && onState !== 'up' ? ` (${onState})` : ''}`,
+        why: `${blocked.reason}${blocked.peers.length > 0 ? `; asked ${peersText(blocked.peers)}` : ''}`,
+      };
+    }
+    case 'prepared':
+      return { tx: tx.tx, state: tx.state, changes, label: `voted yes ${duration(nowMs - (tx.preparedAtMs ?? nowMs))} ago, waiting for ${tx.coordinator}`, why: null };
+    default:
+      return { tx: tx.tx, state: tx.state, changes, label: `${tx.state}${tx.learnedFrom !== null ? ` (told by ${tx.learnedFrom})` : ''}`, why: null };
+  }
+}
+
+function waitsOf(participant: NodeId, view: TwoPhaseCommitView, states: ReadonlyMap<NodeId, ProcessState>): Wait[] {
+  return view.transactions.filter((tx) => tx.state === 'blocked' && tx.blocked !== null).map((tx) => ({
+    participant, tx: tx.tx, on: tx.blocked!.waitingOn, onState: states.get(tx.blocked!.waitingOn) ?? 'unknown',
+    forMs: Math.max(0, view.nowMs - tx.blocked!.sinceMs), peers: tx.blocked!.peers.length === 0 ? 'no other participant' : peersText(tx.blocked!.peers),
+  }));
+}
+
+function peersText(peers: readonly { node: NodeId; answer: string }[]): string {
+  return peers.map((peer) => `${peer.node}: ${peer.answer}`).join(', ');
+}
+
+function logLine(record: TwoPhaseCommitViewLogRecord): LogLine {
+  const durability = record.decision === null ? '—' : record.durable ? 'commit record on disk' : record.decision === 'abort' ? 'no record (presumed abort)' : 'not on disk';
+  return {
+    tx: record.tx,
+    transfer: record.transfer === null ? 'from the log after a restart' : `${record.transfer.from} → ${record.transfer.to}: ${record.transfer.amount}`,
+    participants: [...record.participants], votes: record.votes.map((vote) => ({ ...vote })), state: record.state, durability,
+    acks: record.decision !== 'commit' ? '' : `${record.acks.length}/${record.participants.length} acknowledged`,
+    why: record.why,
+  };
+}
+
+function headline(coordinator: TwoPhaseCommitBoard['coordinator'], participants: readonly ParticipantCard[], waits: readonly Wait[]): string {
+  if (coordinator === null && participants.length === 0) return '';
+  if (waits.length > 0) {
+    const blocked = new Set(waits.map((wait) => wait.participant));
+    const on = [...new Set(waits.map((wait) => wait.on))];
+    return `${blocked.size} participant${blocked.size === 1 ? '' : 's'} blocked on ${on.join(', ')}`;
+  }
+  const open = coordinator?.log.filter((line) => line.state === 'collecting votes').length ?? 0;
+  const prepared = participants.filter((card) => card.phase === 'prepared').length;
+  if (coordinator !== null && !coordinator.current) return `coordinator ${coordinator.id} is ${coordinator.state}`;
+  return `${open} collecting votes · ${prepared} participant${prepared === 1 ? '' : 's'} prepared`;
+}
+
+/** `120 ms`, `2.4 s`. */
+export function duration(ms: number): string {
+  const value = Math.max(0, ms);
+  return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+}
