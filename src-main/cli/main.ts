@@ -47,6 +47,10 @@ Usage:
   distlab bench gossip [--seeds 30] [--json]
                                            CRDT gossip (simulator): convergence time p50/p99 for 3/5/9/15
                                            nodes × 0/10/30 % loss × push/pull/push-pull
+  distlab bench gossip --real [--runs 3] [--compare-sim] [--json]
+                                           the same on real node processes (3/5/9 nodes; loss by link
+                                           faults); --compare-sim prints the simulator's figures beside
+                                           them; --nodes 3,5 --loss 0,30 --modes push,pull narrow either grid
   distlab bench soak [--cycles 200] [--json]
                                            Raft under a kill -9 loop (raft-crash-loop stretched to N
                                            crash/restart cycles); exit 0 when nothing is lost
@@ -254,14 +258,45 @@ async function benchRaft(args: string[]): Promise<number> {
 }
 
 async function benchGossip(args: string[]): Promise<number> {
-  const { values } = parse(args, { json: { type: 'boolean' }, seeds: { type: 'string' } });
-  const { runGossipBench, GOSSIP_BENCH_SEEDS_DEFAULT, GOSSIP_BENCH_SEEDS_MAX } = await import('../bench/gossip-bench.ts');
-  const seeds = values['seeds'] === undefined ? GOSSIP_BENCH_SEEDS_DEFAULT : Number(values['seeds']);
-  if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= GOSSIP_BENCH_SEEDS_MAX)) {
-    throw new UsageError(`--seeds must be an integer from 1 to ${GOSSIP_BENCH_SEEDS_MAX}, not ${String(values['seeds'])}`);
+  const { values } = parse(args, {
+    json: { type: 'boolean' }, seeds: { type: 'string' }, real: { type: 'boolean' }, 'compare-sim': { type: 'boolean' },
+    runs: { type: 'string' }, nodes: { type: 'string' }, loss: { type: 'string' }, modes: { type: 'string' },
+  });
+  const { runGossipBench, GOSSIP_BENCH_NODES, GOSSIP_BENCH_LOSS_PCTS, GOSSIP_BENCH_MODES, GOSSIP_BENCH_SEEDS_DEFAULT, GOSSIP_BENCH_SEEDS_MAX } = await import('../bench/gossip-bench.ts');
+  const { runRealGossipBench, formatGossipComparison, GOSSIP_REAL_NODES, GOSSIP_REAL_LOSS_PCTS, GOSSIP_REAL_RUNS_DEFAULT, GOSSIP_REAL_RUNS_MAX } = await import('../bench/gossip-real-bench.ts');
+  const count = (name: string, fallback: number, max: number): number => {
+    const value = values[name] === undefined ? fallback : Number(values[name]);
+    if (!(Number.isInteger(value) && value >= 1 && value <= max)) throw new UsageError(`--${name} must be an integer from 1 to ${max}, not ${String(values[name])}`);
+    return value;
+  };
+  const list = (name: string, fallback: readonly number[], valid: (value: number) => boolean, what: string): number[] => {
+    if (values[name] === undefined) return [...fallback];
+    const items = String(values[name]).split(',').map((item) => Number(item.trim()));
+    if (items.length === 0 || !items.every(valid)) throw new UsageError(`--${name} is a comma-separated list of ${what}, not ${String(values[name])}`);
+    return items;
+  };
+  const real = values['real'] === true;
+  const compare = values['compare-sim'] === true;
+  if (compare && !real) throw new UsageError('--compare-sim goes with --real: it prints the real figures beside the simulated ones');
+  if (!real && values['runs'] !== undefined) throw new UsageError('--runs counts runs on real processes: use it with --real (the simulator counts --seeds)');
+  const seeds = count('seeds', GOSSIP_BENCH_SEEDS_DEFAULT, GOSSIP_BENCH_SEEDS_MAX);
+  const nodes = list('nodes', real ? GOSSIP_REAL_NODES : GOSSIP_BENCH_NODES, (value) => Number.isInteger(value) && value >= 2 && value <= 15, 'node counts (2–15)');
+  const lossPcts = list('loss', real ? GOSSIP_REAL_LOSS_PCTS : GOSSIP_BENCH_LOSS_PCTS, (value) => Number.isFinite(value) && value >= 0 && value < 100, 'loss rates in % (0 up to 100)');
+  const modes = values['modes'] === undefined ? [...GOSSIP_BENCH_MODES] : String(values['modes']).split(',').map((mode) => mode.trim());
+  if (!modes.every((mode) => (GOSSIP_BENCH_MODES as readonly string[]).includes(mode))) throw new UsageError(`--modes is a comma-separated list of push, pull, push-pull, not ${String(values['modes'])}`);
+  const grid = { nodes, lossPcts, modes: modes as typeof GOSSIP_BENCH_MODES[number][] };
+  const log = (line: string): void => console.error(line);
+  if (!real) {
+    const results = runGossipBench({ seeds, ...grid, log });
+    if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
+    else for (const row of results.rows) console.log(`${JSON.stringify(row)}`);
+    return EXIT_OK;
   }
-  const results = runGossipBench({ seeds, log: (line) => console.error(line) });
-  if (values['json'] === true) console.log(JSON.stringify(results, null, 2));
+  const results = await runRealGossipBench({ runs: count('runs', GOSSIP_REAL_RUNS_DEFAULT, GOSSIP_REAL_RUNS_MAX), ...grid, log });
+  log(`bench gossip --real: ${results.rows.length} configurations in ${(results.elapsedMs / 1000).toFixed(1)} s`);
+  const simulated = compare ? runGossipBench({ seeds, ...grid, log }) : null;
+  if (values['json'] === true) console.log(JSON.stringify(simulated === null ? results : { real: results, sim: simulated }, null, 2));
+  else if (simulated !== null) console.log(formatGossipComparison(results, simulated));
   else for (const row of results.rows) console.log(`${JSON.stringify(row)}`);
   return EXIT_OK;
 }

@@ -180,10 +180,11 @@ function describeMeasurement(result: PbsMeasurement, network: { delayMs: number;
   const ms = (value: number | null): string => (value === null ? 'not reached' : `${value.toFixed(2)} ms`);
   const lines = [
     `PBS measured (${result.mode === 'sim' ? `simulator, seed ${result.seed}` : 'real node processes'}): ${result.nodes} nodes, N=${result.n} R=${result.r} W=${result.w}, fanout ${result.fanout}, links +${network.delayMs} ms (+ up to ${network.jitterMs} ms jitter)`,
-    `  observed one-way latency p50/p99 (ms): W ${legText(result.legs.w)}  A ${legText(result.legs.a)}  R ${legText(result.legs.r)}  S ${legText(result.legs.s)}`,
+    `  observed one-way latency p50/p99 (ms): W ${legText(result.legs.w)}  A ${legText(result.legs.a)}  R ${legText(result.legs.r)}  S ${legText(result.legs.s)}${result.legs.clientLag === undefined ? '' : `; client lag ${legText(result.legs.clientLag)}`}`,
     '       t (ms)  predicted  measured   95% interval      reads',
     ...result.measured.curve.map((point, index) => `  ${point.tMs.toFixed(2).padStart(11)}   ${pct(result.predicted.atGrid[index]!.pConsistent)}   ${pct(point.pConsistent)}   [${pct(point.low)}, ${pct(point.high)}]  ${String(point.trials).padStart(5)}${point.failed > 0 ? ` (${point.failed} failed)` : ''}`),
     `  t-visibility at ${result.targetPct}%: predicted ${ms(result.predicted.tVisibilityMs)}, measured ${ms(result.measured.tVisibilityMs)} (on the grid)`,
+    result.predicted.fromCommit === undefined ? '' : `  t counted from the commit (no client lag), predicted: t-visibility ${ms(result.predicted.fromCommit.tVisibilityMs)}, P(consistent at 0) ${pct(result.predicted.fromCommit.pConsistentAtZero).trim()}`,
     `  k-staleness (${result.kStaleness.reads} reads of ${result.kStaleness.sequences} sequences of ${result.kStaleness.writesPerSequence} writes, ${result.kStaleness.writeIntervalMs} ms apart):`,
     ...result.kStaleness.rows.map((row) => `    k=${row.k}: measured ${pct(row.measured)} [${pct(row.low)}, ${pct(row.high)}]   closed-form bound ${pct(row.bound)}`),
     ...result.caveats.map((caveat) => `  note: ${caveat}`),

@@ -20,6 +20,8 @@ import { measureForLab } from '../pbs/run-measure.ts';
 import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
 import { COMPARE_SEEDS_MAX, type CompareReport, type CompareRequest } from '../../src-node/contract/compare.ts';
 import { compareProtocolsYielding } from '../compare/compare.ts';
+import type { ConvergenceMeasurement, ConvergenceRequest } from '../../src-node/contract/gossip.ts';
+import { measureConvergenceForLab } from '../gossip/convergence.ts';
 
 export interface LabOptions {
   /** A shipped scenario's name or a scenario file's path; the default P/B cluster if absent. */
@@ -193,6 +195,9 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       if (!Number.isInteger(seeds) || seeds! < 1 || seeds! > COMPARE_SEEDS_MAX) throw new Error(`compareProtocols: seeds must be an integer in [1, ${COMPARE_SEEDS_MAX}]`);
       const resolved = await resolveScenario(scenario);
       return compareProtocolsYielding({ scenario: resolved, seeds: Array.from({ length: seeds! }, (_, index) => index + 1) });
+    },
+    async measureConvergence(request: ConvergenceRequest): Promise<ConvergenceMeasurement> {
+      return measureConvergenceForLab(liveRun('measure convergence'), request);
     },
     subscribe(listener: (update: LabUpdate) => void): () => void {
       listeners.add(listener);

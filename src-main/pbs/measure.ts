@@ -8,7 +8,11 @@
 // * k-staleness: writes in a sequence on one key while a reader reads it; each read is
 //   classified by how many acknowledged versions it is behind (0: it saw the latest).
 // * The prediction: the WARS model (wars.ts) with the W, A, R, S latencies observed in the
-//   same run's trace (observed.ts), so a slower network moves both curves together.
+//   same run's trace (observed.ts), so a slower network moves both curves together. Each WARS
+//   trial takes its legs from one moment of the run (the legs observed around one measured
+//   trial, not that trial's own) and adds that trial's client lag — how much later than t
+//   after the commit its read reached its coordinator — because on a real machine latency is
+//   not stationary and the client's legs are not free (docs/protocols.md, "## PBS").
 //
 // The driver talks to an ExperimentCluster, which the simulator (sim-cluster.ts, seeded and
 // deterministic) and a real run of node processes (live-cluster.ts) both implement. Its
@@ -19,8 +23,8 @@ import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { ClientOp, ClientResult } from '../../src-node/contract/envelope.ts';
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { PbsKStalenessRow, PbsMeasuredPoint, PbsMeasurement } from '../../src-node/contract/pbs.ts';
-import { observedModel, summarizeLeg, type Leg } from './observed.ts';
-import { predictStaleness, type ReadFanout } from './wars.ts';
+import { momentModel, summarizeLeg, type LegObserver, type TrialMoment } from './observed.ts';
+import { predictStaleness, type ReadFanout, type WarsModel } from './wars.ts';
 
 export interface ExperimentCluster {
   readonly nodes: readonly NodeId[];
@@ -28,8 +32,8 @@ export interface ExperimentCluster {
   now(): number;
   sleep(ms: number): Promise<void>;
   op(request: { client: string; node: NodeId; op: ClientOp }): Promise<ClientResult>;
-  /** The W, A, R, S samples observed in the run's trace so far. */
-  legs(): Promise<Record<Leg, readonly number[]>>;
+  /** What the run's trace showed so far: the W, A, R, S legs and the client operations' times at their coordinators. */
+  observed(): Promise<LegObserver>;
 }
 
 export interface MeasureOptions {
@@ -182,12 +186,37 @@ function tally(grid: readonly number[], specs: readonly TrialSpec[], outcomes: r
   });
 }
 
-function predict(legs: Record<Leg, readonly number[]>, cluster: ExperimentCluster, options: MeasureOptions, curveAtMs: readonly number[]): ReturnType<typeof predictStaleness> {
-  const model = observedModel(legs, { n: options.n, nodes: cluster.nodes.length });
+/**
+ * The measured trials as moments of the run: when each write committed and how much later than
+ * t after it the read reached its coordinator. A trial whose ends the trace does not show (an
+ * event lost with a killed process) gives no moment.
+ */
+function trialMoments(observer: LegObserver, specs: readonly TrialSpec[], outcomes: readonly TrialOutcome[]): TrialMoment[] {
+  const moments: TrialMoment[] = [];
+  specs.forEach((spec, index) => {
+    if (outcomes[index] === 'failed') return;
+    const times = observer.trialTimes(spec.key);
+    // Below 0 only by the clocks' rounding: a read cannot reach its coordinator before t has passed.
+    if (times !== null) moments.push({ key: spec.key, commitAtMs: times.commitAtMs, clientLagMs: Math.max(0, times.readAtMs - times.commitAtMs - spec.tMs) });
+  });
+  return moments;
+}
+
+function modelOf(observer: LegObserver, moments: readonly TrialMoment[], cluster: ExperimentCluster, options: MeasureOptions): WarsModel {
+  return momentModel(observer.timed, moments, { n: options.n, nodes: cluster.nodes.length });
+}
+
+function predict(model: WarsModel, options: MeasureOptions, curveAtMs: readonly number[]): ReturnType<typeof predictStaleness> {
   return predictStaleness(model, {
     n: options.n, r: options.r, w: options.w, readFanout: options.fanout, seed: options.seed,
     trials: options.predictionTrials, trialsPerT: 0, targetPct: options.targetPct, curveAtMs,
   });
+}
+
+/** The same model with every client lag 0: t counted from the commit, as the paper counts it. */
+function fromCommit(model: WarsModel): WarsModel {
+  if (model.moments === undefined) return model;
+  return { ...model, moments: { ...model.moments, moments: model.moments.moments.map((moment) => ({ ...moment, clientLagMs: 0 })) } };
 }
 
 /** The grid when none is given: 0 and evenly spaced points up to a little past the predicted t-visibility. */
@@ -290,7 +319,9 @@ export async function measurePbs(cluster: ExperimentCluster, optionsInput: Measu
   let specs = pilotSpecs;
   let outcomes = pilotOutcomes;
   if (given === null) {
-    const pilot = predict(await cluster.legs(), cluster, { ...options, predictionTrials: Math.min(options.predictionTrials, 50_000) }, []);
+    const observer = await cluster.observed();
+    const pilotModel = modelOf(observer, trialMoments(observer, pilotSpecs, pilotOutcomes), cluster, options);
+    const pilot = predict(pilotModel, { ...options, predictionTrials: Math.min(options.predictionTrials, 50_000) }, []);
     const rest = gridFrom(pilot.tVisibilityExactMs, options.gridPoints).slice(1);
     const restSpecs = planTrials(trialRandom, cluster, options, rest, pilotSpecs.length);
     const restOutcomes = await runTrials(cluster, restSpecs, options.lanes);
@@ -301,8 +332,13 @@ export async function measurePbs(cluster: ExperimentCluster, optionsInput: Measu
   const measuredCurve = tally(grid, specs, outcomes);
   const behindAll: number[] = [];
   for (let sequence = 1; sequence <= options.kSequences; sequence += 1) behindAll.push(...await runSequence(cluster, options, sequenceRandom, sequence));
-  const legs = await cluster.legs();
-  const prediction = predict(legs, cluster, options, grid);
+  const observer = await cluster.observed();
+  const moments = trialMoments(observer, specs, outcomes);
+  const model = modelOf(observer, moments, cluster, options);
+  const prediction = predict(model, options, grid);
+  const afterCommit = moments.some((moment) => moment.clientLagMs > 0) ? predict(fromCommit(model), { ...options, predictionTrials: Math.min(options.predictionTrials, 50_000) }, []) : prediction;
+  const legs = observer.samples;
+  const counted = measuredCurve.reduce((sum, point) => sum + point.trials, 0);
   const atGrid = grid.map((tMs) => prediction.curve.find((point) => point.tMs === tMs) ?? { tMs, pConsistent: Number.NaN });
   const target = options.targetPct / 100;
   const reachedFrom = measuredCurve.findIndex((_, index) => measuredCurve.slice(index).every((point) => point.trials > 0 && point.pConsistent >= target));
@@ -310,23 +346,27 @@ export async function measurePbs(cluster: ExperimentCluster, optionsInput: Measu
   for (const versions of behindAll) histogram[versions] = (histogram[versions] ?? 0) + 1;
   return {
     mode, n: options.n, r: options.r, w: options.w, fanout: options.fanout, nodes: cluster.nodes.length, seed: options.seed, targetPct: options.targetPct,
-    predicted: { atGrid, curve: prediction.curve, tVisibilityMs: prediction.tVisibilityExactMs, pConsistentAtZero: prediction.pConsistentAtZero, trials: prediction.trials },
+    predicted: {
+      atGrid, curve: prediction.curve, tVisibilityMs: prediction.tVisibilityExactMs, pConsistentAtZero: prediction.pConsistentAtZero, trials: prediction.trials,
+      moments: moments.length, fromCommit: { tVisibilityMs: afterCommit.tVisibilityExactMs, pConsistentAtZero: afterCommit.pConsistentAtZero },
+    },
     measured: { curve: measuredCurve, tVisibilityMs: reachedFrom < 0 ? null : measuredCurve[reachedFrom]!.tMs, trials: measuredCurve.reduce((sum, point) => sum + point.trials, 0) },
     kStaleness: {
       reads: behindAll.length, behind: Array.from(histogram, (count) => count ?? 0), rows: kRows(behindAll, options),
       sequences: options.kSequences, writesPerSequence: options.kWritesPerSequence, writeIntervalMs: options.kWriteIntervalMs,
     },
-    legs: { w: summarizeLeg(legs.w), a: summarizeLeg(legs.a), r: summarizeLeg(legs.r), s: summarizeLeg(legs.s) },
-    caveats: caveatsOf(options, measuredCurve),
+    legs: { w: summarizeLeg(legs.w), a: summarizeLeg(legs.a), r: summarizeLeg(legs.r), s: summarizeLeg(legs.s), clientLag: summarizeLeg(moments.map((moment) => moment.clientLagMs)) },
+    caveats: caveatsOf(options, measuredCurve, counted - moments.length),
     elapsedLabMs: cluster.now() - startedMs,
   };
 }
 
-function caveatsOf(options: MeasureOptions, curve: readonly MeasuredPoint[]): string[] {
+function caveatsOf(options: MeasureOptions, curve: readonly MeasuredPoint[], untimed: number): string[] {
   const caveats: string[] = [];
   if (options.fanout === 'minimum') caveats.push("fanout 'minimum': the store sends a write to W replicas only and reads its own replica first; WARS assumes every write goes to all N, so the prediction is optimistic");
   if (options.trialsPerT < 100 / (100 - options.targetPct)) caveats.push(`${options.trialsPerT} reads per t cannot resolve ${options.targetPct} %: the measured t-visibility is the first t at which every read was consistent`);
   const failed = curve.reduce((sum, point) => sum + point.failed, 0);
   if (failed > 0) caveats.push(`${failed} trials failed (a write or read not ok) and are not counted`);
+  if (untimed > 0) caveats.push(`${untimed} trials are missing from the trace (their commit or their read's arrival), so the prediction has no moment of theirs`);
   return caveats;
 }

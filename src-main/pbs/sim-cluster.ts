@@ -22,10 +22,11 @@ import { configFromScenario, drawDelay, type SimConfig } from '../sim/config.ts'
 import { EventQueue } from '../sim/event-queue.ts';
 import type { ClientRequest, SimEvent } from '../sim/events.ts';
 import { SimNetwork } from '../sim/network.ts';
+import { routeHeartbeat, routeMessage, routeReply } from '../sim/routing.ts';
 import { SimNode, type NodeWorld } from '../sim/sim-node.ts';
 import { SimTrace } from '../sim/sim-trace.ts';
 import type { ExperimentCluster } from './measure.ts';
-import { LegObserver, type Leg } from './observed.ts';
+import { LegObserver } from './observed.ts';
 
 /** Simulated events one experiment may process, and how long it may run (simulated). */
 export const PBS_SIM_EVENTS_MAX = 20_000_000;
@@ -126,8 +127,8 @@ export class PbsSimCluster implements ExperimentCluster, NodeWorld {
     });
   }
 
-  legs(): Promise<Record<Leg, readonly number[]>> {
-    return Promise.resolve(this.observer.samples);
+  observed(): Promise<LegObserver> {
+    return Promise.resolve(this.observer);
   }
 
   // ---- NodeWorld -----------------------------------------------------------------------------
@@ -137,26 +138,15 @@ export class PbsSimCluster implements ExperimentCluster, NodeWorld {
   }
 
   send(source: SimNode, message: OutMessage, payloadJson: string, msgId: string): void {
-    const target = this.simNodes.get(message.target);
-    const fate = target === undefined || target.state !== 'up' ? { drop: 'link-down' as const } : this.network.route(source.id, message.target, this.nowMs);
-    if ('drop' in fate) {
-      source.record('drop', { msgId, peer: message.target, msgType: message.type, detail: { reason: fate.drop } });
-      return;
-    }
-    const wire = { id: msgId, source: source.id, target: message.target, type: message.type, payloadJson, stamp: this.trace.stampOf(source.id) };
-    for (const atMs of fate.arrivals) this.schedule(atMs, { kind: 'deliver', message: wire });
+    routeMessage(this, this.network, { source, target: this.simNodes.get(message.target), message, payloadJson, msgId });
   }
 
   heartbeat(source: SimNode, peer: NodeId): void {
-    if (this.simNodes.get(peer)?.state !== 'up') return;
-    const fate = this.network.route(source.id, peer, this.nowMs);
-    if ('drop' in fate) return;
-    for (const atMs of fate.arrivals) this.schedule(atMs, { kind: 'heartbeat', target: peer, source: source.id });
+    routeHeartbeat(this, this.network, { source, target: this.simNodes.get(peer), peer });
   }
 
   reply(node: SimNode, request: ClientRequest, reply: Reply): void {
-    node.record('send', { newMessage: true, peer: request.client, msgType: 'client-reply', detail: { requestId: request.requestId, result: reply.result } });
-    this.schedule(this.nowMs + this.network.clientDelayMs(), { kind: 'response', client: request.client, opNumber: request.opNumber, node: node.id, result: reply.result, stamp: this.trace.stampOf(node.id) });
+    routeReply(this, this.network, { node, request, reply });
   }
 
   abandon(node: SimNode, request: ClientRequest): void {

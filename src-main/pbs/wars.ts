@@ -12,6 +12,10 @@
 // simulator instead scanned a grid of t with fresh trials per t and took the first t whose
 // share of consistent reads reached p; we report both (`tVisibilityExactMs`, `tVisibilityPaperMs`).
 //
+// A model may also carry `moments` (the lab's measured runs, observed.ts): a trial then draws
+// one moment and all its legs from the latencies observed at it, so legs that a stall of the
+// machine delayed together are drawn together, and the moment's client lag is added to t.
+//
 // Pure and seeded: the same options give the same figures on every machine.
 
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
@@ -45,6 +49,37 @@ export interface WarsModel {
    * read's coordinator is a replica (uniformly drawn, independently for the two); absent: no local replica.
    */
   localReplica?: { writeProbability: number; readProbability: number };
+  /**
+   * Latency that is not stationary (a loaded machine stalls every process now and then): each
+   * trial first draws one moment, then every leg from the samples observed at that moment, and
+   * adds the moment's client lag to t. Absent: every leg from its mixture above, independently.
+   */
+  moments?: WarsMoments;
+}
+
+export type WarsLeg = 'w' | 'a' | 'r' | 's';
+
+/**
+ * Legs observed at moments of a run. A leg's samples are ordered so that one moment's are a
+ * contiguous slice; `owner` tags each sample with the moment that must not draw it (−1: none),
+ * so that a moment taken from a measured trial does not predict that trial from its own legs.
+ */
+export interface WarsMoments {
+  samples: Record<WarsLeg, { ms: Float64Array; owner: Int32Array }>;
+  moments: readonly WarsMoment[];
+}
+
+export interface WarsMoment {
+  /** [from, to) into `samples[leg]`; an empty slice draws that leg from the model's mixture. */
+  slices: Record<WarsLeg, readonly [number, number]>;
+  /** Samples with this owner are skipped. */
+  owner: number;
+  /**
+   * How much later than t after the commit the read reaches its coordinator (the client's legs:
+   * the ack's way back, the client's own delay, the read's way there). A trial's read at t is
+   * consistent when its smallest consistent t after the commit is ≤ t + clientLagMs.
+   */
+  clientLagMs: number;
 }
 
 const LNKD_SSD: LatencyMixture = [
@@ -165,7 +200,23 @@ export function validateModel(model: WarsModel): WarsModel {
   if (local !== undefined && !(local.writeProbability >= 0 && local.writeProbability <= 1 && local.readProbability >= 0 && local.readProbability <= 1)) {
     throw new Error(`model ${model.name}: localReplica probabilities must be in [0, 1]`);
   }
+  if (model.moments !== undefined) validateMoments(model.name, model.moments);
   return model;
+}
+
+function validateMoments(name: string, { samples, moments }: WarsMoments): void {
+  if (moments.length === 0) throw new Error(`model ${name}: moments, when given, must hold at least one moment`);
+  for (const leg of ['w', 'a', 'r', 's'] as const) {
+    const { ms, owner } = samples[leg];
+    if (ms.length !== owner.length || ms.some((sample) => !(sample >= 0))) throw new Error(`model ${name}: the ${leg.toUpperCase()} samples of the moments must be ≥ 0, one owner each`);
+  }
+  for (const moment of moments) {
+    if (!(moment.clientLagMs >= 0 && Number.isFinite(moment.clientLagMs))) throw new Error(`model ${name}: a moment's clientLagMs must be finite and ≥ 0`);
+    for (const leg of ['w', 'a', 'r', 's'] as const) {
+      const [from, to] = moment.slices[leg];
+      if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from <= to && to <= samples[leg].ms.length)) throw new Error(`model ${name}: a moment's ${leg.toUpperCase()} slice [${from}, ${to}) is out of range`);
+    }
+  }
 }
 
 type Sampler = () => number;
@@ -219,6 +270,37 @@ function kthSmallest(values: Float64Array, count: number, k: number): number {
   return values[k - 1]!;
 }
 
+/** A draw from a moment's slice skips the moment's own samples: this many random tries, then a scan. */
+const MOMENT_DRAW_TRIES = 8;
+
+/** Draws a moment per trial, then each leg from that moment's slice of the observed samples. */
+class MomentDraws {
+  private current: WarsMoment;
+
+  constructor(private readonly model: WarsMoments, private readonly random: Random, private readonly mixtures: Record<WarsLeg, Sampler>) {
+    this.current = model.moments[0]!;
+  }
+
+  next(): WarsMoment {
+    const { moments } = this.model;
+    this.current = moments[Math.floor(this.random.next() * moments.length)]!;
+    return this.current;
+  }
+
+  draw(leg: WarsLeg): number {
+    const [from, to] = this.current.slices[leg];
+    const { ms, owner } = this.model.samples[leg];
+    if (to === from) return this.mixtures[leg]();
+    for (let attempt = 0; attempt < MOMENT_DRAW_TRIES; attempt += 1) {
+      const index = from + Math.floor(this.random.next() * (to - from));
+      if (owner[index] !== this.current.owner) return ms[index]!;
+    }
+    // Rarely (a slice mostly of the moment's own samples): the first other one in the slice.
+    for (let index = from; index < to; index += 1) if (owner[index] !== this.current.owner) return ms[index]!;
+    return this.mixtures[leg]();
+  }
+}
+
 /** One WARS trial at a time, reusing its buffers. */
 class TrialRunner {
   private readonly wLeg: Float64Array;
@@ -227,6 +309,7 @@ class TrialRunner {
   private readonly responses: Float64Array;
   private readonly order: Int32Array;
   private readonly draw: { w: Sampler; a: Sampler; r: Sampler; s: Sampler };
+  private readonly moments: MomentDraws | undefined;
   /** The last trial's read and write latencies. */
   readLatencyMs = 0;
   writeLatencyMs = 0;
@@ -238,11 +321,26 @@ class TrialRunner {
     this.acks = new Float64Array(n);
     this.responses = new Float64Array(n);
     this.order = new Int32Array(n);
-    this.draw = { w: mixtureSampler(random, model.w), a: mixtureSampler(random, model.a), r: mixtureSampler(random, model.r), s: mixtureSampler(random, model.s) };
+    const mixtures = { w: mixtureSampler(random, model.w), a: mixtureSampler(random, model.a), r: mixtureSampler(random, model.r), s: mixtureSampler(random, model.s) };
+    if (model.moments === undefined) this.draw = mixtures;
+    else {
+      const moments = new MomentDraws(model.moments, random, mixtures);
+      this.moments = moments;
+      this.draw = { w: () => moments.draw('w'), a: () => moments.draw('a'), r: () => moments.draw('r'), s: () => moments.draw('s') };
+    }
   }
 
-  /** Runs a trial and returns the smallest t (ms after commit) at which its read is consistent. */
+  /**
+   * Runs a trial and returns the smallest t (ms after commit, or after the client saw the
+   * commit when the model has moments with a client lag) at which its read is consistent.
+   */
   tNeeded(): number {
+    const moment = this.moments?.next();
+    const needed = this.tNeededAfterCommit();
+    return moment === undefined ? needed : Math.max(0, needed - moment.clientLagMs);
+  }
+
+  private tNeededAfterCommit(): number {
     const { n, r, w, readFanout } = this.options;
     const { wLeg, rLeg, acks, responses, order, draw, random } = this;
     const remote = this.model.remoteLegMs;

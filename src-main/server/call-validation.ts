@@ -3,6 +3,7 @@
 // gets a sentence back instead of an exception deep inside the lab.
 import type { LabMethod } from '../../src-node/contract/lab-api.ts';
 import { COMPARE_SEEDS_MAX } from '../../src-node/contract/compare.ts';
+import { CONVERGENCE_RUNS_MAX, CONVERGENCE_SEEDS_MAX } from '../../src-node/contract/gossip.ts';
 
 const FAULT_KINDS = new Set([
   'crash', 'restart', 'pause', 'resume', 'stop', 'wipe', 'partition', 'heal', 'link', 'clock', 'slow-disk',
@@ -111,5 +112,14 @@ export function validateCallArgs(method: LabMethod, args: readonly unknown[]): s
       return count(1) ?? (isRecord(args[0]) && typeof args[0].scenario === 'string' && args[0].scenario.length > 0
         && Number.isInteger(args[0].seeds) && (args[0].seeds as number) >= 1 && (args[0].seeds as number) <= COMPARE_SEEDS_MAX
         ? null : `expects {scenario: a scenario name, seeds: 1–${COMPARE_SEEDS_MAX}}`);
+    case 'measureConvergence':
+      return count(1) ?? checkConvergenceRequest(args[0]);
   }
+}
+
+function checkConvergenceRequest(request: unknown): string | null {
+  const expected = `expects {runs?: 1–${CONVERGENCE_RUNS_MAX}, seeds?: 1–${CONVERGENCE_SEEDS_MAX}}`;
+  if (!isRecord(request) || Object.keys(request).some((name) => name !== 'runs' && name !== 'seeds')) return expected;
+  const within = (value: unknown, max: number): boolean => value === undefined || (Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max);
+  return within(request.runs, CONVERGENCE_RUNS_MAX) && within(request.seeds, CONVERGENCE_SEEDS_MAX) ? null : expected;
 }

@@ -12,9 +12,8 @@ import { LAB_HEARTBEAT_INTERVAL_MS, LAB_PHI_OPTIONS, validatePhiOptions } from '
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { Scenario, ScenarioNetwork } from '../scenario/scenario.ts';
 import { isScenarioAssertion, type ScenarioAssertion } from '../checkers/trace-assertions.ts';
-import type { WorkloadKind } from '../workload/generators.ts';
+import type { WorkloadSpec } from '../workload/generators.ts';
 import { PAXOS_SWARM } from './paxos-swarm.ts';
-import type { CrdtWorkloadSpec } from '../workload/crdt.ts';
 
 /** A distribution of delays (ms). */
 export type DelayModel =
@@ -56,21 +55,8 @@ export interface NetworkConfig {
   clientDelay: DelayModel;
 }
 
-export interface SimWorkload {
-  /** What the clients do (src-main/workload/generators.ts); absent: kv. */
-  kind?: WorkloadKind;
-  clients: number;
-  /** Operations per second over all clients. */
-  ratePerSec: number;
-  keys: number;
-  /** Every write to a key of its own (Jepsen's "set"): no overwrite hides a lost write. */
-  uniqueKeys: boolean;
-  writeShare: number;
-  startMs: number;
-  timeoutMs: number;
-  /** A crdt workload's type, operations and script (src-main/workload/crdt.ts). */
-  crdt?: CrdtWorkloadSpec;
-}
+/** The simulator's clients run the same generators as the real lab's (src-main/workload/generators.ts). */
+export type SimWorkload = WorkloadSpec;
 
 export type NemesisAction = 'crash' | 'pause' | 'partition' | 'one-way' | 'link' | 'clock' | 'slow-disk';
 
@@ -408,21 +394,8 @@ function raftProfile(swarm: RaftSwarm): (seed: number) => SimConfig {
     const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
     const clocks = swarm.clockFaults ? drawClocks(random, nodes, random.chance(50) ? 2000 : 0, random.chance(50) ? 5000 : 0) : drawClocks(random, nodes, 0, 0);
     const workload = drawWorkload(random);
-    const nemesis: NemesisConfig = {
-      meanIntervalMs: random.int(250, 2000),
-      weights: swarm.weights,
-      leaderPct: 50, maxActions: null, startMs: 0, stopMs: null,
-      // A minority crashed or paused at once: a majority can always elect and commit.
-      maxDown: Math.max(1, Math.floor((nodes.length - 1) / 2)),
-      downMs: [100, random.int(500, 4000)],
-      pauseMs: [100, random.int(500, 3000)],
-      partitionMs: [200, random.int(1000, 5000)],
-      linkMs: [200, 3000],
-      linkLossPctMax: 60,
-      clockSkewMaxMs: 5000,
-      clockDriftPpmMax: 20_000,
-      slowDiskMsMax: 200,
-    };
+    // A minority crashed or paused at once: a majority can always elect and commit.
+    const nemesis = drawMinorityNemesis(random, nodes, swarm.weights);
     return validateConfig({
       source: swarm.name, seed, protocol: { name: 'raft', params }, nodes,
       heartbeatIntervalMs: LAB_HEARTBEAT_INTERVAL_MS, suspicionSampleMs: 200, failureDetector: { ...LAB_PHI_OPTIONS },
@@ -499,20 +472,18 @@ function drawDynamoParams(random: Random, nodes: number): Record<string, unknown
   };
 }
 
-function dynamoSwarm(seed: number): SimConfig {
-  const random = createRandom(seed).fork();
-  const nodes = nodeIds(random.int(3, 7));
-  const params = drawDynamoParams(random, nodes.length);
-  const network = drawNetwork(random, nodes, { lossPct: 5, duplicatePct: 5, reorderPct: 15 });
-  const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
-  const clocks = drawClocks(random, nodes, random.chance(50) ? 2000 : 0, random.chance(50) ? 5000 : 0);
-  const workload = drawWorkload(random);
-  const nemesis: NemesisConfig = {
-    meanIntervalMs: random.int(250, 2000),
-    weights: { crash: 2, pause: 1, partition: 2, 'one-way': 1, link: 1, clock: 1, 'slow-disk': 1 },
-    // No Dynamo node leads, so the share has no effect (and draws nothing): victims are uniform.
+/**
+ * The swarm profiles' nemesis: faults by `weights` at a drawn mean interval, half the crash
+ * and pause victims the node that leads, at most a minority down at once, drawn durations.
+ * The draws come in a fixed order (interval, then down, pause and partition spans): a seed
+ * replays the run it always gave.
+ */
+function drawMinorityNemesis(random: Random, nodes: readonly NodeId[], weights: NemesisConfig['weights']): NemesisConfig {
+  const meanIntervalMs = random.int(250, 2000);
+  return {
+    meanIntervalMs,
+    weights,
     leaderPct: 50, maxActions: null, startMs: 0, stopMs: null,
-    // Any minority down at once; an acknowledged write is on disk on W nodes, which all come back.
     maxDown: Math.max(1, Math.floor((nodes.length - 1) / 2)),
     downMs: [100, random.int(500, 4000)],
     pauseMs: [100, random.int(500, 3000)],
@@ -523,6 +494,19 @@ function dynamoSwarm(seed: number): SimConfig {
     clockDriftPpmMax: 20_000,
     slowDiskMsMax: 200,
   };
+}
+
+function dynamoSwarm(seed: number): SimConfig {
+  const random = createRandom(seed).fork();
+  const nodes = nodeIds(random.int(3, 7));
+  const params = drawDynamoParams(random, nodes.length);
+  const network = drawNetwork(random, nodes, { lossPct: 5, duplicatePct: 5, reorderPct: 15 });
+  const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
+  const clocks = drawClocks(random, nodes, random.chance(50) ? 2000 : 0, random.chance(50) ? 5000 : 0);
+  const workload = drawWorkload(random);
+  // Any minority down at once; an acknowledged write is on disk on W nodes, which all come back.
+  // No Dynamo node leads, so leaderPct has no effect (and draws nothing): victims are uniform.
+  const nemesis = drawMinorityNemesis(random, nodes, { crash: 2, pause: 1, partition: 2, 'one-way': 1, link: 1, clock: 1, 'slow-disk': 1 });
   return validateConfig({
     source: DYNAMO_SWARM.name, seed, protocol: { name: 'dynamo', params }, nodes,
     heartbeatIntervalMs: LAB_HEARTBEAT_INTERVAL_MS, suspicionSampleMs: 200, failureDetector: { ...LAB_PHI_OPTIONS },

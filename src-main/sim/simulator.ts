@@ -31,6 +31,7 @@ import { EventQueue } from './event-queue.ts';
 import type { ClientRequest, FaultSource, SimEvent } from './events.ts';
 import { leads, planMove } from './nemesis.ts';
 import { SimNetwork } from './network.ts';
+import { routeHeartbeat, routeMessage, routeReply } from './routing.ts';
 import { SimNode, type NodeWorld } from './sim-node.ts';
 import { SimTrace, type Stamp, type TraceMode } from './sim-trace.ts';
 import { SimClient } from './workload.ts';
@@ -209,28 +210,15 @@ class Simulation implements NodeWorld {
   }
 
   send(source: SimNode, message: OutMessage, payloadJson: string, msgId: string): void {
-    const target = this.nodes.get(message.target);
-    const fate = target === undefined || target.state !== 'up' ? { drop: 'link-down' as const } : this.network.route(source.id, message.target, this.nowMs);
-    if ('drop' in fate) {
-      source.record('drop', { msgId, peer: message.target, msgType: message.type, detail: { reason: fate.drop } });
-      return;
-    }
-    const wire = { id: msgId, source: source.id, target: message.target, type: message.type, payloadJson, stamp: this.trace.stampOf(source.id) };
-    for (const atMs of fate.arrivals) this.schedule(atMs, { kind: 'deliver', message: wire });
+    routeMessage(this, this.network, { source, target: this.nodes.get(message.target), message, payloadJson, msgId });
   }
 
   heartbeat(source: SimNode, peer: NodeId): void {
-    if (this.nodes.get(peer)?.state !== 'up') return;
-    const fate = this.network.route(source.id, peer, this.nowMs);
-    if ('drop' in fate) return;
-    for (const atMs of fate.arrivals) this.schedule(atMs, { kind: 'heartbeat', target: peer, source: source.id });
+    routeHeartbeat(this, this.network, { source, target: this.nodes.get(peer), peer });
   }
 
   reply(node: SimNode, request: ClientRequest, reply: Reply): void {
-    node.record('send', { newMessage: true, peer: request.client, msgType: 'client-reply', detail: { requestId: request.requestId, result: reply.result } });
-    this.schedule(this.nowMs + this.network.clientDelayMs(), {
-      kind: 'response', client: request.client, opNumber: request.opNumber, node: node.id, result: reply.result, stamp: this.trace.stampOf(node.id),
-    });
+    routeReply(this, this.network, { node, request, reply });
   }
 
   abandon(node: SimNode, request: ClientRequest): void {

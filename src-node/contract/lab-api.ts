@@ -5,6 +5,7 @@ import type { ClockFaults, FaultRequest, LinkFaults } from './faults.ts';
 import type { RunMetadata, StoredEvent, TraceKind } from './trace.ts';
 import type { PbsMeasureRequest, PbsMeasurement } from './pbs.ts';
 import type { CompareReport, CompareRequest } from './compare.ts';
+import type { ConvergenceMeasurement, ConvergenceRequest } from './gossip.ts';
 
 /** A node's process state as the supervisor sees it. */
 export type ProcessState = 'starting' | 'up' | 'down' | 'paused' | 'recovering' | 'stopped';
@@ -153,6 +154,8 @@ export interface LabApi {
   measurePbs(request: PbsMeasureRequest): Promise<PbsMeasurement>;
   /** The book's table measured: the scenario's workload and faults on several replication protocols, in the simulator. */
   compareProtocols(request: CompareRequest): Promise<CompareReport>;
+  /** Gossip convergence on the current crdt-gossip run as it is now, beside the simulator's prediction for the same parameters. */
+  measureConvergence(request: ConvergenceRequest): Promise<ConvergenceMeasurement>;
   subscribe(listener: (update: LabUpdate) => void): () => void;
 }
 
@@ -160,5 +163,5 @@ export interface LabApi {
 export type LabMethod = Exclude<keyof LabApi, 'subscribe'>;
 export const LAB_METHODS: readonly LabMethod[] = [
   'snapshot', 'fault', 'clientOp', 'events', 'exportTrace', 'scenarios', 'startScenario', 'checkHistory',
-  'runs', 'openTrace', 'measurePbs', 'compareProtocols',
+  'runs', 'openTrace', 'measurePbs', 'compareProtocols', 'measureConvergence',
 ];

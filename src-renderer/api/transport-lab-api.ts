@@ -14,6 +14,7 @@ import type {
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
 import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
 import type { CompareReport, CompareRequest } from '../../src-node/contract/compare.ts';
+import type { ConvergenceMeasurement, ConvergenceRequest } from '../../src-node/contract/gossip.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 
 /** The two operations every transport offers; LabApi is built on them once. */
@@ -48,6 +49,7 @@ export function labApiOver(transport: LabTransport): ShellLabApi {
     openTrace: (tracePath: string) => call<LabSnapshot>('openTrace', tracePath),
     measurePbs: (request: PbsMeasureRequest) => call<PbsMeasurement>('measurePbs', request),
     compareProtocols: (request: CompareRequest) => call<CompareReport>('compareProtocols', request),
+    measureConvergence: (request: ConvergenceRequest) => call<ConvergenceMeasurement>('measureConvergence', request),
     subscribe: (listener) => transport.onUpdate(listener),
     onConnection: (listener) => transport.onConnection(listener),
   };

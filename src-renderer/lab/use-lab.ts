@@ -17,6 +17,7 @@ import type {
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
 import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
 import type { CompareReport, CompareRequest } from '../../src-node/contract/compare.ts';
+import type { ConvergenceMeasurement, ConvergenceRequest } from '../../src-node/contract/gossip.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import type { ShellLabApi } from '../api/create-lab-api.ts';
 import { compareProcesses } from './process-order.ts';
@@ -316,6 +317,10 @@ export function createLabStore(api: ShellLabApi) {
     /** The book's table measured in the simulator: this scenario's workload and faults on several protocols. */
     compareProtocols(request: CompareRequest): Promise<CompareReport | null> {
       return attempt('Comparing the protocols', () => api.compareProtocols(request));
+    },
+    /** Gossip convergence on this crdt-gossip run (its nodes, mode, fanout, interval and link loss as they are), beside the simulator's prediction. */
+    measureConvergence(request: ConvergenceRequest): Promise<ConvergenceMeasurement | null> {
+      return attempt('Measuring convergence', () => api.measureConvergence(request));
     },
     /** Shows a recorded trace instead of the cluster; a file that is not a trace changes nothing. */
     async openTrace(tracePath: string): Promise<boolean> {

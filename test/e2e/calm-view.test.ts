@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
-import { SHOTS, startBrowserLab } from './lab-browser.ts';
+import { SHOTS, openLabPage, startBrowserLab } from './lab-browser.ts';
 
 const NODE_COUNT = 3;
 /** The calm scenarios' clients describe, give their inputs and seal within about 1.5 s; reads go on until 3 s. */
@@ -32,13 +32,7 @@ async function waitForLabTime(lab: { snapshot(): Promise<{ labTimeMs: number }> 
 
 test('the CALM view shows the program\'s points of order and the nodes\' facts side by side', { timeout: 240_000 }, async (t: TestContext) => {
   const { lab, server, browser } = await startBrowserLab(t, 'distlab-e2e-calm-');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const { page, problems } = await openLabPage(browser, { stepTimeoutMs: STEP_TIMEOUT_MS, viewport: { width: 1280, height: 900 } });
 
   await t.test('a run of another protocol has no CALM view', async () => {
     await page.goto(server.url);

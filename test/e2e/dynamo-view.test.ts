@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
-import { SHOTS, startBrowserLab } from './lab-browser.ts';
+import { SHOTS, openLabPage, startBrowserLab } from './lab-browser.ts';
 
 const NODE_COUNT = 5;
 const TOKENS_PER_NODE = 8;
@@ -55,13 +55,7 @@ function handedOff(page: Page): Promise<Record<string, number>> {
 
 test('the Dynamo view follows a real Dynamo cluster', { timeout: 240_000 }, async (t: TestContext) => {
   const { lab, server, browser } = await startBrowserLab(t, 'distlab-e2e-dynamo-');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const { page, problems } = await openLabPage(browser, { stepTimeoutMs: STEP_TIMEOUT_MS });
 
   await t.test('a run of another protocol has no Dynamo view', async () => {
     await page.goto(server.url);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createLab, type Lab } from '../../src-main/lab/lab.ts';
 import { startWebServer, type WebServer } from '../../src-main/server/web-server.ts';
 // @ts-expect-error -- plain JS module (typed by src-renderer/vite.renderer.d.mts for the config only)
@@ -58,4 +58,20 @@ export async function startBrowserLab(t: TestContext, prefix: string): Promise<B
   server = await startWebServer({ lab, rendererDir: outDir });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return { lab, server, browser, dataRoot };
+}
+
+/**
+ * A new page of `browser` at `viewport` (a projector's 1280×800 unless a view needs more)
+ * whose console errors and uncaught page errors are collected in `problems`: a test ends by
+ * asserting that it stayed empty. Every step waits at most `stepTimeoutMs`.
+ */
+export async function openLabPage(browser: Browser, options: { stepTimeoutMs: number; viewport?: { width: number; height: number } }): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 800 } });
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.setDefaultTimeout(options.stepTimeoutMs);
+  return { page, problems };
 }

@@ -7,20 +7,14 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { PbsMeasurement } from '../../src-node/contract/pbs.ts';
-import { SHOTS, startBrowserLab } from './lab-browser.ts';
+import { SHOTS, openLabPage, startBrowserLab } from './lab-browser.ts';
 
 const NODE_COUNT = 5;
 const STEP_TIMEOUT_MS = 60_000;
 
 test('the PBS panel draws predicted and measured staleness of a Dynamo run', { timeout: 300_000 }, async (t: TestContext) => {
   const { lab, server, browser } = await startBrowserLab(t, 'distlab-e2e-pbs-');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const { page, problems } = await openLabPage(browser, { stepTimeoutMs: STEP_TIMEOUT_MS, viewport: { width: 1280, height: 1000 } });
 
   await t.test('a run of another protocol has no PBS panel; the dynamo-pbs scenario has one', async () => {
     await page.goto(server.url);

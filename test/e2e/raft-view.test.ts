@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
-import { SHOTS, startBrowserLab } from './lab-browser.ts';
+import { SHOTS, openLabPage, startBrowserLab } from './lab-browser.ts';
 
 const shots = SHOTS;
 const NODE_COUNT = 5;
@@ -68,13 +68,7 @@ async function clientOp(page: Page, op: { f: 'put' | 'get' | 'cas'; key: string;
 
 test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t: TestContext) => {
   const { lab, server, browser } = await startBrowserLab(t, 'distlab-e2e-raft-');
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const { page, problems } = await openLabPage(browser, { stepTimeoutMs: STEP_TIMEOUT_MS });
 
   await t.test('a run of another protocol has no Raft view and no term colors', async () => {
     await page.goto(server.url);

@@ -81,6 +81,9 @@ function stubLab(trace: StoredEvent[]): { lab: LabApi; push(events: StoredEvent[
     compareProtocols: async () => {
       throw new Error('not in this stub');
     },
+    measureConvergence: async () => {
+      throw new Error('not in this stub');
+    },
     events: async (query: EventQuery) => {
       const limit = Math.min(query.limit ?? 1000, 10_000);
       if (query.afterId === undefined && query.beforeId !== undefined) {

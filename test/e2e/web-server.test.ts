@@ -37,6 +37,9 @@ function stubLab(exportFile: string) {
     compareProtocols: async () => {
       throw new Error('not in this stub');
     },
+    measureConvergence: async () => {
+      throw new Error('not in this stub');
+    },
     events: async () => [],
     exportTrace: async (format) => ({ format, fileName: 'run 1.jsonl', bytes: 11, savedPath: exportFile }),
     scenarios: async () => [],

@@ -47,6 +47,11 @@ describe('PBS measured in the simulator', () => {
     // The curve climbs with t and reaches 1: a read late enough always sees the write.
     assert.ok(result.measured.curve.at(-1)!.pConsistent === 1 && result.predicted.atGrid.at(-1)!.pConsistent === 1);
     assert.ok(result.legs.w.count > 1000 && result.legs.s.count > 1000, 'W, A, R, S observed from the trace');
+    // Every counted trial is a moment of the prediction, timed from the trace; the simulator's
+    // client sits next to the cluster and its sleeps are exact, so no read comes later than t after the commit.
+    assert.equal(result.predicted.moments, result.measured.trials);
+    assert.equal(result.legs.clientLag?.count, result.measured.trials);
+    assert.ok(result.legs.clientLag !== undefined && result.legs.clientLag.maxMs < 1e-6, `client lag up to ${result.legs.clientLag?.maxMs} ms (only float rounding)`);
     assert.ok(result.kStaleness.reads > 0);
     assert.ok(result.kStaleness.rows[0]!.measured < 1, 'writes 5 ms apart on 5–25 ms links: some reads are a version behind');
   });

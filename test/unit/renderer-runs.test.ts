@@ -42,6 +42,7 @@ function fakeApi(first: { snapshot: LabSnapshot; events: StoredEvent[] }) {
     openTrace: async () => shown.snapshot,
     measurePbs: async () => { throw new Error('not in this test'); },
     compareProtocols: async () => { throw new Error('not in this test'); },
+    measureConvergence: async () => { throw new Error('not in this test'); },
     fault: async () => undefined,
     clientOp: async () => { throw new Error('not in this test'); },
     exportTrace: async () => { throw new Error('not in this test'); },

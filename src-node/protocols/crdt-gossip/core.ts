@@ -38,7 +38,8 @@ export const DEFAULT_CRDT_GOSSIP_PARAMS: Readonly<CrdtGossipParams> = Object.fre
 
 export const CRDT_GOSSIP_LIMITS = Object.freeze({ fanoutMax: 14, intervalMsMax: 600_000, keysMax: 10_000, keyLengthMax: 256, entriesPerMessageMax: 10_000 });
 
-const STATE_PREFIX = 's:';
+/** Stable-storage keys of the states: `s:<key>` (the lab's convergence measurement reads them in `persist` events). */
+export const STATE_PREFIX = 's:';
 const GOSSIP_TIMER = 'gossip';
 
 export function parseCrdtGossipParams(raw: unknown): CrdtGossipParams {
@@ -131,7 +132,10 @@ export class CrdtGossipCore implements ProtocolCore {
       return this.out.reply(requestId, { type: 'fail', error: `a key is a string of 1–${CRDT_GOSSIP_LIMITS.keyLengthMax} characters` });
     }
     if (op.f === 'read' || op.f === 'get') return this.out.reply(requestId, { type: 'ok', value: this.crdt.value(this.stateOf(key)) });
-    if (op.f !== 'update') return this.out.reply(requestId, { type: 'fail', error: `crdt-gossip serves read and update, not '${op.f}'` });
+    // The digest of the key's whole state, not its value: equal values can hide states that still
+    // differ (an OR-set's tags), and the lab's convergence measurement asks when states agree.
+    if (op.f === 'digest') return this.out.reply(requestId, { type: 'ok', value: digestOf(this.stateOf(key)) });
+    if (op.f !== 'update') return this.out.reply(requestId, { type: 'fail', error: `crdt-gossip serves read, digest and update, not '${op.f}'` });
     if (!this.states.has(key) && this.states.size >= CRDT_GOSSIP_LIMITS.keysMax) return this.out.reply(requestId, { type: 'fail', error: 'too many keys' });
     const update = this.crdt.parseUpdate(op.value);
     if (!update.ok) return this.out.reply(requestId, { type: 'fail', error: update.error });
