@@ -10,6 +10,7 @@
 
 import type { NodeId, ProcessId } from '../../src-node/contract/clock.ts';
 import type { TraceEvent } from '../../src-node/contract/trace.ts';
+import { isStatusNote } from '../../src-node/contract/status-note.ts';
 import type { Verdict } from '../checks/run-checks.ts';
 
 /** The scenario checks this module judges (the shapes of src-main/scenario/scenario.ts). */
@@ -160,7 +161,8 @@ export class TraceAssertionMonitor {
     if (assertion.nodes !== undefined && !assertion.nodes.includes(event.node as NodeId)) return;
     let name: string;
     if (assertion.what === 'note') {
-      if (event.kind !== 'state') return;
+      // A node's recorded status is not a note of its protocol.
+      if (event.kind !== 'state' || isStatusNote(event)) return;
       name = String((event.detail as { name?: unknown } | undefined)?.name ?? '');
     } else {
       // Protocol messages only: a send to a client (a reply) is not part of a message budget.

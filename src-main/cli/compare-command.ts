@@ -9,6 +9,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { COMPARE_SEEDS_MAX, COMPARE_VARIANTS, compareCommandFor, compareProtocols, formatCompareTable, variantConfig } from '../compare/compare.ts';
+import { COMPARE_REAL_RUNS_MAX, compareProtocolsReal } from '../compare/compare-real.ts';
+import { defaultDataRoot } from '../lab/lab.ts';
 import { resolveScenario, type Scenario } from '../scenario/scenario.ts';
 import { simulate } from '../sim/simulator.ts';
 import { writeSimTrace } from './sim-command.ts';
@@ -26,6 +28,9 @@ Usage:
   distlab compare [<scenario>] [--seeds ${DEFAULT_SEEDS}] [--from 1] [--variants ${COMPARE_VARIANTS.map((variant) => variant.id).join(',')}] [--json]
   distlab compare [<scenario>] --variant ID --seed N [--out trace.sqlite]
       replay one protocol on one seed (the table lists such commands for its anomalies)
+  distlab compare [<scenario>] --real [--runs 1] [--variants …] [--json]
+      the same table on real node processes, one protocol after another (about
+      the scenario's duration and settle time per run); traces kept under the lab's data dir
 
 <scenario> defaults to ${DEFAULT_SCENARIO}; its protocol is replaced by each variant's.`;
 }
@@ -58,6 +63,7 @@ async function runCompare(args: string[]): Promise<number> {
       options: {
         seeds: { type: 'string' }, from: { type: 'string' }, variants: { type: 'string' }, variant: { type: 'string' },
         seed: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        real: { type: 'boolean' }, runs: { type: 'string' },
       },
     });
   } catch (error) {
@@ -80,10 +86,23 @@ async function runCompare(args: string[]): Promise<number> {
     if (values.variant === undefined || values.seed === undefined) throw new BadInput('a replay needs both --variant and --seed');
     return replayOne(scenario, values.variant, integer('--seed', values.seed, 0, 2 ** 31), values.out);
   }
-  const count = values.seeds === undefined ? DEFAULT_SEEDS : integer('--seeds', values.seeds, 1, COMPARE_SEEDS_MAX);
-  const from = values.from === undefined ? 1 : integer('--from', values.from, 0, 2 ** 31);
   const wanted = values.variants?.split(',').map((id) => id.trim()).filter((id) => id !== '');
   const variants = wanted === undefined ? COMPARE_VARIANTS : wanted.map((id) => variantById(id));
+  if (values.real === true) {
+    if (values.seeds !== undefined || values.from !== undefined) throw new BadInput('real runs have no seeds: use --runs');
+    const runs = values.runs === undefined ? 1 : integer('--runs', values.runs, 1, COMPARE_REAL_RUNS_MAX);
+    const dataRoot = path.join(defaultDataRoot(), 'compare', `${new Date().toISOString().replace(/[:.]/g, '-')}-${scenario.name}`);
+    const report = await compareProtocolsReal({ scenario, dataRoot, runs, variants, onProgress: (message) => process.stderr.write(`compare: ${message}\n`) });
+    if (values.json === true) console.log(JSON.stringify({ ...report, mode: 'real', dataRoot }, null, 2));
+    else {
+      console.log(`${scenario.name} on real processes, ${runs} run(s) per protocol; traces in ${dataRoot}\n`);
+      console.log(formatCompareTable(report));
+    }
+    return EXIT_OK;
+  }
+  if (values.runs !== undefined) throw new BadInput('--runs goes with --real');
+  const count = values.seeds === undefined ? DEFAULT_SEEDS : integer('--seeds', values.seeds, 1, COMPARE_SEEDS_MAX);
+  const from = values.from === undefined ? 1 : integer('--from', values.from, 0, 2 ** 31);
   const seeds = Array.from({ length: count }, (_, index) => from + index);
   const report = compareProtocols({
     scenario, seeds, variants,

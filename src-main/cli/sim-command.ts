@@ -206,6 +206,8 @@ export async function writeSimTrace(result: SimResult, tracePath: string): Promi
   try {
     const events = result.trace.events;
     for (let start = 0; start < events.length; start += TRACE_CHUNK_EVENTS) recorder.append(events.slice(start, start + TRACE_CHUNK_EVENTS));
+    // Each node's last status (a handful of events, after the digest): what a recorded run's views show.
+    if (result.statusNotes.length > 0) recorder.append(result.statusNotes);
     await recorder.setRunMeta({ simChecks: result.checks.map(({ kind, verdict, expect, ok, summary }) => ({ kind, verdict, expect, ok, summary })), simDigest: result.digest, replay: result.replay });
     await recorder.flush();
   } finally {

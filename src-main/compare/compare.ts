@@ -17,6 +17,7 @@
 import { COMPARE_SEEDS_MAX, type CompareReport, type CompareRow } from '../../src-node/contract/compare.ts';
 import type { HistoryEntry } from '../../src-node/contract/history.ts';
 import type { TraceEvent } from '../../src-node/contract/trace.ts';
+import type { CheckResult } from '../checks/run-checks.ts';
 import type { Scenario } from '../scenario/scenario.ts';
 import { configFromScenario, type SimConfig } from '../sim/config.ts';
 import { simulate, type SimResult } from '../sim/simulator.ts';
@@ -91,16 +92,24 @@ function* comparison(options: CompareOptions): Generator<void, CompareReport> {
       options.onProgress?.(done, total);
       yield;
     }
-    rows.push(summarize(variant, runs, (seed) => compareCommandFor(options.scenario.name, variant.id, seed)));
+    rows.push(summarizeVariant(variant, runs));
   }
   return { scenario: options.scenario.name, seeds, rows };
 }
 
-interface VariantRun {
-  result: SimResult;
+/** What one run of one variant gives the table, simulated or on real processes (compare-real.ts). */
+export interface VariantRun {
+  history: readonly HistoryEntry[];
+  /** The run's trace (node sends, the lab's fault events). */
+  events: readonly TraceEvent[];
+  checks: readonly CheckResult[];
+  /** Node-to-node messages of the whole run. */
   messages: number;
+  /** Node-to-node messages per second when no client asks anything. */
   idleMessagesPerSec: number;
   runMs: number;
+  /** The command that replays this run, when one can. */
+  replay: string | null;
 }
 
 /** The command that replays one variant on one seed (and can write its trace with --out). */
@@ -119,15 +128,18 @@ export function variantConfig(scenario: Scenario, variant: CompareVariant, seed:
 
 function runVariant(scenario: Scenario, variant: CompareVariant, seed: number): VariantRun {
   const config = variantConfig(scenario, variant, seed);
-  const result = simulate(config, { trace: 'full' });
+  const result: SimResult = simulate(config, { trace: 'full' });
   // The same run with no clients and no faults: what the protocol sends on its own.
   const idle = simulate({ ...config, workload: null, nemesis: null, schedule: [] }, { trace: 'full' });
   const idleMs = idle.stats.simulatedMs;
   return {
-    result,
+    history: result.history,
+    events: result.trace.events,
+    checks: result.checks,
     messages: peerMessages(result.trace.events, config.nodes),
     idleMessagesPerSec: idleMs > 0 ? (peerMessages(idle.trace.events, config.nodes) / idleMs) * 1000 : 0,
     runMs: result.stats.simulatedMs,
+    replay: compareCommandFor(scenario.name, variant.id, seed),
   };
 }
 
@@ -177,7 +189,8 @@ function percentile(sorted: readonly number[], fraction: number): number {
 
 const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
-function summarize(variant: CompareVariant, runs: readonly VariantRun[], replay: (seed: number) => string): CompareRow {
+/** One row of the table from a variant's runs. */
+export function summarizeVariant(variant: CompareVariant, runs: readonly VariantRun[]): CompareRow {
   const latencies: number[] = [];
   const counts = { total: 0, ok: 0, fail: 0, info: 0 };
   let duringFault = { total: 0, ok: 0 };
@@ -189,14 +202,14 @@ function summarize(variant: CompareVariant, runs: readonly VariantRun[], replay:
   const violations = { durability: 0, linearizability: 0, convergence: 0 };
   const examples: string[] = [];
   for (const run of runs) {
-    const operations = operationsOf(run.result.history);
+    const operations = operationsOf(run.history);
     const ok = operations.filter((operation) => operation.type === 'ok');
     for (const operation of ok) latencies.push(operation.completedMs - operation.invokedMs);
     counts.total += operations.length;
     counts.ok += ok.length;
     counts.fail += operations.filter((operation) => operation.type === 'fail').length;
     counts.info += operations.filter((operation) => operation.type === 'info').length;
-    const window = faultWindow(run.result.trace.events);
+    const window = faultWindow(run.events);
     if (window !== null) {
       anyFault = true;
       const inside = operations.filter((operation) => operation.invokedMs >= window.fromMs && operation.invokedMs < window.toMs);
@@ -207,7 +220,7 @@ function summarize(variant: CompareVariant, runs: readonly VariantRun[], replay:
     messagesPerOp += ok.length === 0 ? 0 : Math.max(0, run.messages - idleMessages) / ok.length;
     idlePerSec += run.idleMessagesPerSec;
     let violated = false;
-    for (const check of run.result.checks) {
+    for (const check of run.checks) {
       if (check.verdict !== 'fail') continue;
       if (check.kind === 'durability') {
         violations.durability += 1;
@@ -221,7 +234,7 @@ function summarize(variant: CompareVariant, runs: readonly VariantRun[], replay:
         violated = true;
       }
     }
-    if (violated && examples.length < EXAMPLES_MAX) examples.push(replay(run.result.config.seed));
+    if (violated && run.replay !== null && examples.length < EXAMPLES_MAX) examples.push(run.replay);
   }
   latencies.sort((a, b) => a - b);
   return {
@@ -244,7 +257,7 @@ function summarize(variant: CompareVariant, runs: readonly VariantRun[], replay:
 
 /** The report as a table for a terminal. */
 export function formatCompareTable(report: CompareReport): string {
-  const header = ['protocol', 'book', 'msgs/op', 'p50 ms', 'p99 ms', 'ok %', 'ok % in fault', 'lost writes', 'non-linearizable seeds'];
+  const header = ['protocol', 'book', 'msgs/op', 'p50 ms', 'p99 ms', 'ok %', 'ok % in fault', 'lost writes', 'non-linearizable runs'];
   const lines = report.rows.map((row) => [
     row.label, row.bookMessages, String(row.messagesPerOp), String(row.latencyMs.p50), String(row.latencyMs.p99),
     (row.availability * 100).toFixed(1), row.availabilityDuringFault === null ? '—' : (row.availabilityDuringFault * 100).toFixed(1),

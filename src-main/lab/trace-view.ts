@@ -19,6 +19,7 @@ import { LAB_PHI_OPTIONS } from '../../src-node/protocols/failure-detector/phi-a
 import { parseDynamoParams } from '../../src-node/protocols/dynamo/params.ts';
 import { createRing } from '../../src-node/protocols/dynamo/ring.ts';
 import { buildDynamoView, MerkleExchangeLog } from '../../src-node/protocols/dynamo/view.ts';
+import { isStatusNote, statusFromNote } from '../../src-node/contract/status-note.ts';
 
 /** Client events are read back in pages of this many (the recorder's query limit). */
 const PAGE = 10_000;
@@ -36,17 +37,25 @@ function recordedThreshold(config: unknown): number {
 }
 
 /**
- * Each node's last status as far as the trace's state notes tell it. A trace records notes,
- * not full statuses: for most protocols that is the last role (`detail.role`, as P/B's
- * role-change does) and no facts or data; for Raft, RaftNotes rebuilds most of the Raft view.
+ * Each node's last status in the trace. Since nodes record their statuses (`status` notes,
+ * contract/status-note.ts) that is the last one a node recorded, as the live lab showed it.
+ * A node without one (a trace from before, or a node that died before its first) gets what
+ * its state notes tell: the last role (`detail.role`, as P/B's role-change does), and for
+ * Raft most of the Raft view, rebuilt by RaftNotes. `recorded` says which nodes had a status.
  */
-async function recordedStatuses(recorder: Recorder, protocol: string): Promise<Map<string, CoreStatus>> {
+async function recordedStatuses(recorder: Recorder, protocol: string): Promise<{ statuses: Map<string, CoreStatus>; recorded: Set<string> }> {
   const roles = new Map<string, string>();
+  const lastStatus = new Map<string, CoreStatus>();
   const raft = protocol === 'raft' ? new RaftNotes() : null;
   let afterId = 0;
   for (;;) {
     const page = await recorder.query({ afterId, limit: PAGE, kinds: ['state'] });
     for (const event of page) {
+      if (isStatusNote(event)) {
+        const status = statusFromNote(event.detail);
+        if (status !== null) lastStatus.set(event.node, status);
+        continue;
+      }
       const role = (event.detail as { role?: unknown } | undefined)?.role;
       if (typeof role === 'string') roles.set(event.node, role);
       raft?.ingest(event);
@@ -57,7 +66,17 @@ async function recordedStatuses(recorder: Recorder, protocol: string): Promise<M
   const statuses = new Map<string, CoreStatus>();
   for (const [node, role] of roles) statuses.set(node, { role, facts: {} });
   for (const [node, view] of raft?.views() ?? []) statuses.set(node, raftStatus(view));
-  return statuses;
+  for (const [node, status] of lastStatus) statuses.set(node, recordedStatus(status));
+  return { statuses, recorded: new Set(lastStatus.keys()) };
+}
+
+/**
+ * A recorded status as a recording shows it: what the node reported, less what only means
+ * something while it runs — Raft's election timer, which counts down from the node's clock.
+ */
+export function recordedStatus(status: CoreStatus): CoreStatus {
+  if (status.view?.protocol !== 'raft') return status;
+  return { ...status, view: { ...status.view, election: null } };
 }
 
 function raftStatus(view: RaftView): CoreStatus {
@@ -258,8 +277,12 @@ export class TraceView {
         mode: run.mode === 'sim' ? 'sim' : 'real', config: run.config ?? null,
       };
       const records = await recorder.nodes();
-      const statuses = await recordedStatuses(recorder, meta.protocol);
-      if (meta.protocol === 'dynamo') for (const [node, status] of dynamoRingStatuses(meta.config, records.filter((record) => record.kind === 'node').map((record) => record.id))) statuses.set(node, status);
+      const { statuses, recorded } = await recordedStatuses(recorder, meta.protocol);
+      if (meta.protocol === 'dynamo') {
+        for (const [node, status] of dynamoRingStatuses(meta.config, records.filter((record) => record.kind === 'node').map((record) => record.id))) {
+          if (!recorded.has(node)) statuses.set(node, status);
+        }
+      }
       const nodes: NodeView[] = records.filter((record) => record.kind === 'node').map((record) => ({
         id: record.id, state: 'stopped', url: record.url, pid: null, restarts: record.restarts,
         status: statuses.get(record.id) ?? null,

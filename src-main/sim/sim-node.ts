@@ -22,7 +22,7 @@
 
 import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { PhiOptions } from '../../src-node/contract/control.ts';
-import type { CoreInput, OutMessage, ProtocolCore, ProtocolDefinition, Ready, Reply } from '../../src-node/contract/core.ts';
+import type { CoreInput, CoreStatus, OutMessage, ProtocolCore, ProtocolDefinition, Ready, Reply } from '../../src-node/contract/core.ts';
 import type { ClockFaults } from '../../src-node/contract/faults.ts';
 import type { TraceKind } from '../../src-node/contract/trace.ts';
 import { PhiAccrualDetector } from '../../src-node/protocols/failure-detector/phi-accrual.ts';
@@ -184,6 +184,8 @@ export class SimNode {
   monitor: SimFailureMonitor | null = null;
   /** Extra fsync latency (the `slow-disk` fault). */
   slowDiskMs = 0;
+  /** Full traces: the status its process had when it last crashed, and when (the run's end status of a node that is down). */
+  crashStatus: { status: CoreStatus; atMs: number } | null = null;
   private readonly timers = new Map<string, number>();
   private timerTokens = 0;
   private readonly delayed: DelayedStep[] = [];
@@ -243,6 +245,8 @@ export class SimNode {
 
   /** SIGKILL: everything not persisted is gone; clients with open requests see the connection drop. */
   crash(next: SimNodeState = 'down'): void {
+    // Only a full trace keeps it, so a light run (a sweep) builds no status here.
+    if (this.world.trace.mode === 'full' && this.core !== null) this.crashStatus = this.statusAtCrash(this.core);
     this.state = next;
     this.paused = false;
     this.core = null;
@@ -254,6 +258,14 @@ export class SimNode {
     for (const request of this.pending.values()) this.world.abandon(this, request);
     this.pending.clear();
     this.world.observe(this);
+  }
+
+  private statusAtCrash(core: ProtocolCore): { status: CoreStatus; atMs: number } | null {
+    try {
+      return { status: core.status(), atMs: this.world.now() };
+    } catch {
+      return null; // the core failed an assertion: its status is not to be trusted
+    }
   }
 
   wipe(): void {

@@ -15,7 +15,8 @@ import type { OutMessage, ProtocolDefinition, Reply } from '../../src-node/contr
 import type { ClientOp, ClientResult } from '../../src-node/contract/envelope.ts';
 import type { FaultRequest } from '../../src-node/contract/faults.ts';
 import type { HistoryEntry } from '../../src-node/contract/history.ts';
-import type { TraceKind } from '../../src-node/contract/trace.ts';
+import type { TraceEvent, TraceKind } from '../../src-node/contract/trace.ts';
+import { statusNoteDetail } from '../../src-node/contract/status-note.ts';
 import { protocolByName } from '../../src-node/protocols/registry.ts';
 import { createRandom, type Random } from '../../src-node/protocols/random/prng.ts';
 import type { CheckResult } from '../checks/run-checks.ts';
@@ -67,6 +68,13 @@ export interface SimResult {
   trace: SimTrace;
   /** Hash of the whole event stream: one seed, one hash. */
   digest: string;
+  /**
+   * Full traces: each node's status at the end (a node that is down: when it last crashed),
+   * as `status` notes that continue its events (contract/status-note.ts); a trace file ends
+   * with them. Taken after the digest and kept out of `trace.events`, so the run's event
+   * stream and its digest are those of a light run. Empty in light mode.
+   */
+  statusNotes: TraceEvent[];
   stats: {
     simulatedMs: number;
     events: number;
@@ -551,6 +559,23 @@ class Simulation implements NodeWorld {
         healAtMs: this.healAtMs, convergedAtMs: this.convergedAtMs,
       },
       replay: replayCommand(config.source, config.seed),
+      statusNotes: this.statusNotes(ends),
     };
+  }
+
+  /** Called last, once the digest and the checks are taken: see SimResult.statusNotes. */
+  private statusNotes(ends: readonly NodeEnd[]): TraceEvent[] {
+    if (this.trace.mode !== 'full') return [];
+    const first = this.trace.events.length;
+    for (const end of ends) {
+      const node = this.nodes.get(end.id)!;
+      if (end.status !== null) {
+        node.record('state', { detail: statusNoteDetail(end.status, JSON.stringify(end.status)) });
+      } else if (node.crashStatus !== null) {
+        const { status, atMs } = node.crashStatus;
+        node.record('state', { detail: { ...statusNoteDetail(status, JSON.stringify(status)), takenAtLabMs: atMs } });
+      }
+    }
+    return this.trace.events.splice(first);
   }
 }

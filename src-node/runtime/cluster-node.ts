@@ -8,7 +8,8 @@
 //      remembered (peers never come earlier, since the supervisor needs the url).
 //   2. After `peers`: one `link` {peer, up: true} per peer as its outgoing link connects,
 //      and `link` up/down whenever that changes; heartbeats and failure detection start.
-//   3. `events` batches every traceFlushMs (or traceBatchMax), `status` when it changes.
+//   3. `events` batches every traceFlushMs (or traceBatchMax), `status` when it changes (and a
+//      `status` note in the events, rate-limited: contract/status-note.ts).
 //   4. `flush` → `events` (if any) then `flushed`. `shutdown` or IPC disconnect → pending
 //      client requests answered `info`, last `events`, exit code 0.
 //   5. A failed assertion or uncaught error → a `log` event, last `events`, `fatal`, exit 1.
@@ -18,6 +19,7 @@ import type { ClientAck, NodeConfig, ToNode } from '../contract/control.ts';
 import { CLIENT_REPLY_TYPE, HEARTBEAT_EVENT, PEER_MESSAGE_EVENT } from '../contract/control.ts';
 import type { OutMessage, ProtocolDefinition, Reply } from '../contract/core.ts';
 import type { ClientResult, Envelope } from '../contract/envelope.ts';
+import { STATUS_NOTE_CHARS_PER_SECOND, STATUS_NOTE_INTERVAL_MS } from '../contract/status-note.ts';
 import { createRandom } from '../protocols/random/prng.ts';
 import { CausalClock } from './causal-clock.ts';
 import type { ControlChannel } from './control-channel.ts';
@@ -200,6 +202,7 @@ export async function startClusterNode(config: NodeConfig, deps: ClusterNodeDepe
     core, storage, tracer, nodeNowMs: () => nodeClock.nowMs(), persistDelayMs: config.persistDelayMs,
     sendMessage, reply, onStatus: (status) => channel.send({ t: 'status', status }), onFatal: fatal,
     afterTurn: () => transport?.flush(),
+    statusNotes: { intervalMs: STATUS_NOTE_INTERVAL_MS, charsPerSecond: STATUS_NOTE_CHARS_PER_SECOND },
   });
   filter.setLinks(config.links);
 

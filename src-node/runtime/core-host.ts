@@ -24,6 +24,9 @@
 // Status: the core's status goes to the supervisor when it changed, checked every STATUS_CHECK_MS
 // but within a time share (STATUS_TIME_SHARE_MAX): a big status (Raft's holds the whole map)
 // is reported less often under load instead of costing the node a fixed slice of its time.
+// With `statusNotes`, a changed status is also recorded in the trace (a `status` note,
+// contract/status-note.ts), rate-limited and always the newest, from the JSON already built
+// to see the change: a recorded run then shows every protocol's view.
 //
 // A slow disk (`persistDelayMs`) holds each group that long in the worker before it commits
 // (and the groups behind it): the writes, and every held effect, come that much later. The
@@ -34,6 +37,8 @@ import type { CoreInput, CoreStatus, OutMessage, ProtocolCore, Ready, Reply, Sta
 import type { TraceEvent, TraceKind } from '../contract/trace.ts';
 import type { TraceFields } from './tracer.ts';
 import type { DurableNotice, StableStorage } from './stable-storage.ts';
+import { statusNoteDetail } from '../contract/status-note.ts';
+import { StatusNoteLimiter, type StatusNoteLimits } from './status-note-limiter.ts';
 import {
   MAX_CORE_TIMERS, MAX_HELD_STEPS, MAX_INLINE_GROUP_WRITES, STATUS_CHECK_MS, STATUS_DELAY_MS_MAX, STATUS_TIME_SHARE_MAX,
   TRACE_PERSIST_KEYS_MAX,
@@ -56,6 +61,8 @@ export interface CoreHostOptions {
   onFatal(error: unknown): void;
   /** Called at the end of every turn that stepped the core, after its flush (the transport sends its batches now). */
   afterTurn?(): void;
+  /** Record changed statuses in the trace within these limits; omitted: never. */
+  statusNotes?: StatusNoteLimits;
 }
 
 /** A step's notes, messages and replies, waiting for the group `afterSeq` to be durable. */
@@ -92,12 +99,18 @@ export class CoreHost {
   /** performance.now() before which no periodic status report is made (the time share). */
   private nextStatusAtMs = 0;
   private readonly statusTimer: NodeJS.Timeout;
+  /** Status JSON to record in the trace, rate-limited; null when statuses are not traced. */
+  private readonly statusNotes: StatusNoteLimiter<string> | null;
   private closed = false;
 
   constructor(private readonly options: CoreHostOptions) {
     this.persistDelayMs = options.persistDelayMs;
+    this.statusNotes = options.statusNotes === undefined ? null : new StatusNoteLimiter(options.statusNotes);
     this.statusTimer = setInterval(() => {
-      if (performance.now() >= this.nextStatusAtMs) this.reportStatus();
+      const nowMs = performance.now();
+      if (nowMs >= this.nextStatusAtMs) this.reportStatus();
+      const due = this.statusNotes?.due(performance.now());
+      if (due !== undefined) this.recordStatus(due);
     }, STATUS_CHECK_MS);
   }
 
@@ -165,12 +178,17 @@ export class CoreHost {
     if (json !== this.lastStatusJson) {
       this.lastStatusJson = json;
       this.options.onStatus(status);
+      const now = this.statusNotes?.offer(json, performance.now());
+      if (now !== undefined) this.recordStatus(now);
     }
     const endedMs = performance.now();
     this.nextStatusAtMs = endedMs + Math.min((endedMs - startedMs) / STATUS_TIME_SHARE_MAX, STATUS_DELAY_MS_MAX);
   }
 
   close(): void {
+    // The newest status still waiting for its interval is the node's last: recorded now or never.
+    const waiting = this.closed ? undefined : this.statusNotes?.takeWaiting();
+    if (waiting !== undefined) this.recordStatus(waiting);
     this.closed = true;
     clearInterval(this.statusTimer);
     // Held effects are lost with the process, as in a crash; writes the worker holds are
@@ -179,6 +197,18 @@ export class CoreHost {
     this.turnWrites = [];
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  /**
+   * One status note. It is parsed back from its JSON rather than kept as the object: the
+   * event waits in the tracer's batch (and a kept-back one up to an interval), and a core may
+   * hand out parts of its live state in its status, which would change under the event.
+   */
+  private recordStatus(json: string): void {
+    const detail = statusNoteDetail(JSON.parse(json) as CoreStatus, json);
+    this.options.tracer.record('state', { detail });
+    // What the note holds counts against the budget, not the data it left out.
+    this.statusNotes?.spent(detail.omitted === undefined ? json.length : JSON.stringify(detail.status).length);
   }
 
   private submit(ready: Ready): void {

@@ -18,6 +18,7 @@ import type { FaultRequest } from '../../src-node/contract/faults.ts';
 import type { PbsMeasureRequest, PbsMeasurement } from '../../src-node/contract/pbs.ts';
 import type { CompareReport, CompareRequest } from '../../src-node/contract/compare.ts';
 import type { ConvergenceMeasurement, ConvergenceRequest } from '../../src-node/contract/gossip.ts';
+import { isStatusNote } from '../../src-node/contract/status-note.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import type { ShellLabApi } from '../api/create-lab-api.ts';
 import { compareProcesses } from './process-order.ts';
@@ -120,7 +121,9 @@ export function createLabStore(api: ShellLabApi) {
     if (known.size !== processes.value.length) {
       processes.value = [...known].sort(compareProcesses);
     }
-    events.value = trimmed(events.value.concat(fresh), EVENTS_MAX);
+    // A node's recorded status (up to 2/s per node) is what the protocol panels show; in the
+    // log and the space-time diagram it would only crowd out the protocol's own events.
+    events.value = trimmed(events.value.concat(fresh.filter((event) => !isStatusNote(event))), EVENTS_MAX);
     const samples = fresh.filter((event) => event.kind === 'suspicion');
     if (samples.length > 0) suspicionEvents.value = trimmed(suspicionEvents.value.concat(samples), SUSPICION_MAX);
   }

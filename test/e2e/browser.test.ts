@@ -15,6 +15,7 @@ import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ROOT, SHOTS, buildNodeBundles, startBrowserLab } from './lab-browser.ts';
 import type { LabApi } from '../../src-node/contract/lab-api.ts';
+import { isStatusNote } from '../../src-node/contract/status-note.ts';
 import { displayProblem, electronArgs, electronEnv, ensureDesktopBuild, findElectronBinary } from '../../src-main/electron/launch.ts';
 import { SIM_PROFILES } from '../../src-main/sim/config.ts';
 import { simulate } from '../../src-main/sim/simulator.ts';
@@ -46,11 +47,12 @@ async function maxPhiOf(lab: LabApi, peer: string, afterId: number): Promise<num
 }
 
 /** How many events the trace the lab shows now holds (read in pages, as the recorder answers). */
+/** The trace's events the log shows: all but the nodes' recorded statuses, which the protocol panels show. */
 async function countEvents(lab: LabApi): Promise<number> {
   let count = 0;
   for (let afterId = 0; ;) {
     const page = await lab.events({ afterId, limit: 10_000 });
-    count += page.length;
+    count += page.filter((event) => !isStatusNote(event)).length;
     if (page.length < 10_000) return count;
     afterId = page[page.length - 1]!.id;
   }

@@ -162,11 +162,11 @@ test('the Raft view follows a real Raft cluster', { timeout: 240_000 }, async (t
     await page.screenshot({ path: path.join(shots, 'raft-04-diagram.png') });
   });
 
-  await t.test('the run\'s trace, opened as a recording, rebuilds the view from its state notes', async () => {
+  await t.test('the run\'s trace, opened as a recording, shows each node\'s last recorded status', async () => {
     const tracePath = (await lab.snapshot()).tracePath;
     assert.ok(tracePath);
     await lab.openTrace(tracePath);
-    await page.locator('[data-field="raft-note"]', { hasText: 'Rebuilt from the trace' }).waitFor();
+    await page.locator('[data-field="raft-note"]', { hasText: 'as it last reported itself in the recording' }).waitFor();
     await page.waitForFunction((count) => document.querySelectorAll('[data-raft-node]').length === count, NODE_COUNT);
     const rows = await raftRows(page);
     const recordedLeaders = rows.filter((row) => row.role === 'leader' && row.term === leader.term);

@@ -2,7 +2,8 @@
 // processes, the recorder, the web server and Chromium. Pick the coordinator-crash scenario:
 // the view shows the coordinator's log and the three participants with their accounts; after
 // the SIGKILL the coordinator is down, and every blocked participant the view lists waits on
-// it. Screenshots land in test-results/e2e/2pc-*.png for a human to look at.
+// it. The run's trace, opened as a recording, shows the same view from the nodes' recorded
+// statuses. Screenshots land in test-results/e2e/2pc-*.png for a human to look at.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -43,5 +44,21 @@ test('the 2PC view follows a real 2PC cluster through a coordinator crash', { ti
   assert.ok(phases.every((phase) => ['working', 'prepared', 'blocked'].includes(phase.trim())), phases.join(', '));
   assert.equal(phases.filter((phase) => phase.trim() === 'blocked').length > 0, waits.length > 0, 'a blocked card iff a listed wait');
   await page.screenshot({ path: path.join(SHOTS, '2pc-02-coordinator-down.png'), fullPage: false });
+
+  // The run's trace, opened as a recording: the nodes' recorded statuses rebuild the same view.
+  const tracePath = (await lab.snapshot()).tracePath;
+  assert.ok(tracePath);
+  await lab.openTrace(tracePath);
+  await page.locator('[data-field="2pc-coordinator"]').waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('[data-field="2pc-view"] [data-node]').length === 3);
+  await page.locator('[data-field="2pc-coordinator"] .log tbody tr').first().waitFor();
+  const recordedPhases = await page.locator('[data-field="2pc-phase"]').allTextContents();
+  assert.ok(recordedPhases.every((phase) => ['working', 'prepared', 'blocked'].includes(phase.trim())), recordedPhases.join(', '));
+  const recordedWaits = await page.locator('[data-field="2pc-waits"] li').allTextContents();
+  // Participants that were blocked when the trace was opened recorded it (their notes keep coming while they wait).
+  if (waits.length > 0) assert.ok(recordedWaits.length > 0, 'the recording shows the blocked participants');
+  for (const wait of recordedWaits) assert.match(wait, /waits on n1/, wait);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(SHOTS, '2pc-03-recorded.png'), fullPage: false });
   assert.deepEqual(problems, []);
 });

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -51,6 +52,20 @@ describe('distlab compare', () => {
     } finally {
       db.close();
     }
+  });
+
+  test('--real runs the table on real node processes and keeps their traces', () => {
+    const result = distlab(['compare', '--real', '--variants', 'sync-pb', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { mode: string; dataRoot: string; rows: { variant: string; operations: { ok: number }; lostWrites: number; examples: string[] }[] };
+    assert.equal(report.mode, 'real');
+    assert.deepEqual(report.rows.map((row) => row.variant), ['sync-pb']);
+    assert.ok(report.rows[0]!.operations.ok > 0, 'the workload ran');
+    assert.equal(report.rows[0]!.lostWrites, 0, 'sync primary/backup loses nothing it acknowledged');
+    assert.deepEqual(report.rows[0]!.examples, [], 'a real run has no seed to replay');
+    assert.ok(existsSync(path.join(report.dataRoot, 'compare-leader-crash-sync-pb-1.sqlite')), 'the trace is kept');
+    assert.match(distlab(['compare', '--real', '--seeds', '3']).stderr, /real runs have no seeds/);
+    assert.match(distlab(['compare', '--runs', '2']).stderr, /--runs goes with --real/);
   });
 
   test('bad input: exit code 2 and what is wrong', () => {

@@ -45,7 +45,8 @@ describe('the trace of a simulated run', () => {
       assert.equal(run['mode'], 'sim');
       assert.equal(run['seed'], 5);
       assert.equal(run['protocol'], 'primary-backup');
-      assert.equal(await recorder.count(), result.trace.events.length);
+      // The run's events, then each node's last status (SimResult.statusNotes).
+      assert.equal(await recorder.count(), result.trace.events.length + result.statusNotes.length);
       const stored = await recorder.query({ limit: 2000 });
       const first = result.trace.events.slice(0, stored.length);
       assert.deepEqual(stored.map(({ id: _id, ...event }) => event), first.map((event) => JSON.parse(JSON.stringify(event)) as unknown));

@@ -99,6 +99,21 @@ describe('opening a recorded trace', () => {
     }
   });
 
+  it('a node\'s recorded status notes stay out of the log and the diagram (the panels show them)', async () => {
+    const withNotes = events('n1', 6).map((event, index) => (index % 2 === 0
+      ? { ...event, kind: 'state' as const, detail: { name: 'status', status: { role: 'leader', facts: {} } } }
+      : event));
+    const lab = fakeApi({ snapshot: snapshotOf({ run: RUN, live: true, tracePath: '/runs/b/trace.sqlite' }), events: withNotes });
+    const store = createLabStore(lab.api);
+    const stop = store.start();
+    try {
+      await settle();
+      assert.deepEqual(store.events.value.map((event) => event.id), [2, 4, 6]);
+    } finally {
+      stop();
+    }
+  });
+
   it('the banner names the run and how it ran; a simulated run with the seed that replays it', () => {
     assert.equal(describeRecordedRun(RUN), `failure-detector · ${RUN.runId} · real`);
     assert.equal(describeRecordedRun({ ...RUN, mode: 'sim', seed: 8421 }), `failure-detector · ${RUN.runId} · simulated (seed 8421)`);
