@@ -124,8 +124,13 @@ export interface MultiPaxosBoard {
   missing: NodeId[];
 }
 
-/** The newest `columns` slots any node knows, one column per slot across all rows. */
-export function buildMultiPaxosBoard(nodes: readonly NodeView[], columns = 32): MultiPaxosBoard {
+/**
+ * The newest `columns` slots any node knows, one column per slot across all rows. The leader
+ * is the running node that says it leads; in a recording (`recorded`) no node runs, so it is
+ * the one that last said it leads with the highest ballot (a deposed leader that crashed
+ * still believes it leads, with a lower ballot).
+ */
+export function buildMultiPaxosBoard(nodes: readonly NodeView[], columns = 32, options: { recorded?: boolean } = {}): MultiPaxosBoard {
   const views = nodes.map((node) => ({ node, view: multiPaxosViewOf(node) }));
   const missing = views.filter((entry) => entry.view === null).map((entry) => entry.node.id);
   const present = views.filter((entry): entry is { node: NodeView; view: MultiPaxosView } => entry.view !== null);
@@ -137,6 +142,8 @@ export function buildMultiPaxosBoard(nodes: readonly NodeView[], columns = 32): 
     for (let slot = first; slot <= last; slot += 1) cells.push(bySlot.get(slot) ?? null);
     return { id: node.id, state: node.state, view, cells };
   });
-  const leaderRow = rows.find((row) => row.view.role === 'leader' && row.state === 'up');
+  const leaderRow = rows
+    .filter((row) => row.view.role === 'leader' && (options.recorded === true || row.state === 'up'))
+    .sort((a, b) => (b.view.ballot?.round ?? 0) - (a.view.ballot?.round ?? 0) || String(b.view.ballot?.node ?? '').localeCompare(String(a.view.ballot?.node ?? '')))[0];
   return { rows, first, last, leader: leaderRow?.id ?? null, ballot: ballotText(leaderRow?.view.ballot ?? null), missing };
 }

@@ -81,5 +81,9 @@ describe('multi-paxos view model', () => {
     const summaries = row.cells.map((cell) => cell === null ? null : `${cell.summary}:${cell.state}`);
     assert.deepEqual(summaries.slice(-3), ['put x=1:chosen', 'cas x 1→2:chosen', 'put y=pending:proposing']);
     assert.equal(row.view.gaps.length, 0);
+    // A recording: no node runs (they read `stopped`), and the leader is still named.
+    const recorded = nodeViews(statuses(cluster, ids)).map((node) => ({ ...node, state: 'stopped' as const }));
+    assert.equal(buildMultiPaxosBoard(recorded, 8).leader, null, 'live: only a running node leads');
+    assert.equal(buildMultiPaxosBoard(recorded, 8, { recorded: true }).leader, leader);
   });
 });
