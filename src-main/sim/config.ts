@@ -14,6 +14,10 @@ import type { Scenario, ScenarioNetwork } from '../scenario/scenario.ts';
 import { isScenarioAssertion, type ScenarioAssertion } from '../checkers/trace-assertions.ts';
 import type { WorkloadSpec } from '../workload/generators.ts';
 import { PAXOS_SWARM } from './paxos-swarm.ts';
+import { DYNAMO_SWARM } from './dynamo-swarm.ts';
+import { between, drawClocks, drawMinorityNemesis, drawNetwork, drawWorkload, nodeIds, round } from './swarm-draws.ts';
+
+export { drawDelayModel, nodeIds } from './swarm-draws.ts';
 
 /** A distribution of delays (ms). */
 export type DelayModel =
@@ -169,41 +173,6 @@ export interface SimProfile {
   build(seed: number): SimConfig;
 }
 
-const between = (random: Random, min: number, max: number): number => min + random.next() * (max - min);
-const round = (value: number): number => Math.round(value * 1000) / 1000;
-
-export function nodeIds(count: number): NodeId[] {
-  return Array.from({ length: count }, (_, index) => `n${index + 1}`);
-}
-
-/** A delay model drawn by the swarm: uniform, exponential or long-tailed, LAN-like scales. */
-export function drawDelayModel(random: Random): DelayModel {
-  const kind = random.int(0, 2);
-  const minMs = round(between(random, 0.2, 2));
-  if (kind === 0) return { kind: 'uniform', minMs, maxMs: round(minMs + between(random, 1, 20)) };
-  if (kind === 1) return { kind: 'exponential', minMs, meanMs: round(between(random, 1, 15)), maxMs: 400 };
-  return { kind: 'long-tail', minMs: round(minMs + 0.5), alpha: round(between(random, 1.1, 2.5)), maxMs: 600 };
-}
-
-function drawNetwork(random: Random, nodes: readonly NodeId[], faults: { lossPct: number; duplicatePct: number; reorderPct: number }): NetworkConfig {
-  const delay = drawDelayModel(random);
-  const slowLinks: Record<string, DelayModel> = {};
-  const slowCount = random.chance(30) ? random.int(1, 3) : 0;
-  for (let index = 0; index < slowCount; index += 1) {
-    const source = nodes[random.int(0, nodes.length - 1)]!;
-    const target = nodes[random.int(0, nodes.length - 1)]!;
-    if (source !== target) slowLinks[`${source}>${target}`] = { kind: 'uniform', minMs: 5, maxMs: round(between(random, 20, 150)) };
-  }
-  return {
-    delay, slowLinks,
-    lossPct: round(between(random, 0, faults.lossPct)),
-    duplicatePct: round(between(random, 0, faults.duplicatePct)),
-    reorderPct: round(between(random, 0, faults.reorderPct)),
-    reorderMaxMs: round(between(random, 5, 50)),
-    clientDelay: { kind: 'uniform', minMs: 0.2, maxMs: round(between(random, 0.5, 3)) },
-  };
-}
-
 /**
  * The network a scenario runs on in the simulator unless its `network` says otherwise: a LAN,
  * like the lab's own cluster on loopback — every delay far below any protocol's timeout, no
@@ -226,26 +195,6 @@ function drawLanNetwork(random: Random): NetworkConfig {
 
 /** The longest one-way delay of a scenario's base network in the simulator. */
 export const LAN_DELAY_MAX_MS = 20;
-
-function drawClocks(random: Random, nodes: readonly NodeId[], skewMaxMs: number, driftMaxPpm: number): Record<NodeId, ClockFaults> {
-  const clocks: Record<NodeId, ClockFaults> = {};
-  for (const node of nodes) {
-    clocks[node] = { skewMs: round(between(random, -skewMaxMs, skewMaxMs)), driftPpm: round(between(random, -driftMaxPpm, driftMaxPpm)) };
-  }
-  return clocks;
-}
-
-function drawWorkload(random: Random): SimWorkload {
-  return {
-    clients: random.int(1, 5),
-    ratePerSec: random.int(5, 60),
-    keys: random.int(1, 20),
-    uniqueKeys: true,
-    writeShare: round(between(random, 0.5, 0.95)),
-    startMs: random.int(0, 300),
-    timeoutMs: random.int(800, 3000),
-  };
-}
 
 interface PrimaryBackupSwarm {
   name: string;
@@ -446,88 +395,10 @@ const RAFT_SWARM: SimProfile = {
 
 // ---- Dynamo ------------------------------------------------------------------------------
 
-/**
- * Dynamo's parameters as the swarm draws them: N, R, W (any partial quorum, R + W ≤ N too),
- * ring tokens, fan-out, sloppy quorum, read repair, conflict policy and the repair intervals.
- * Anti-entropy is always on: it is the one mechanism that repairs a key nobody reads again,
- * so without it convergence after healing is not promised.
- */
-function drawDynamoParams(random: Random, nodes: number): Record<string, unknown> {
-  const n = random.int(1, Math.min(3, nodes));
-  const gossipIntervalMs = random.int(50, 300);
-  return {
-    n, r: random.int(1, n), w: random.int(1, n),
-    tokensPerNode: random.int(1, 16),
-    fanout: random.chance(50) ? 'all' : 'minimum',
-    sloppyQuorum: random.chance(70),
-    readRepair: random.chance(70),
-    conflictPolicy: random.chance(75) ? 'vector-clock' : 'lww',
-    antiEntropyIntervalMs: random.int(200, 1500),
-    merkleDepth: random.int(0, 8),
-    gossipIntervalMs,
-    gossipFailAfterMs: gossipIntervalMs * random.int(3, 10),
-    handoffIntervalMs: random.int(100, 1000),
-    requestTimeoutMs: random.int(300, 2000),
-    contextMaxNodes: random.chance(30) ? random.int(1, 3) : 0,
-  };
-}
-
-/**
- * The swarm profiles' nemesis: faults by `weights` at a drawn mean interval, half the crash
- * and pause victims the node that leads, at most a minority down at once, drawn durations.
- * The draws come in a fixed order (interval, then down, pause and partition spans): a seed
- * replays the run it always gave.
- */
-function drawMinorityNemesis(random: Random, nodes: readonly NodeId[], weights: NemesisConfig['weights']): NemesisConfig {
-  const meanIntervalMs = random.int(250, 2000);
-  return {
-    meanIntervalMs,
-    weights,
-    leaderPct: 50, maxActions: null, startMs: 0, stopMs: null,
-    maxDown: Math.max(1, Math.floor((nodes.length - 1) / 2)),
-    downMs: [100, random.int(500, 4000)],
-    pauseMs: [100, random.int(500, 3000)],
-    partitionMs: [200, random.int(1000, 5000)],
-    linkMs: [200, 3000],
-    linkLossPctMax: 60,
-    clockSkewMaxMs: 5000,
-    clockDriftPpmMax: 20_000,
-    slowDiskMsMax: 200,
-  };
-}
-
-function dynamoSwarm(seed: number): SimConfig {
-  const random = createRandom(seed).fork();
-  const nodes = nodeIds(random.int(3, 7));
-  const params = drawDynamoParams(random, nodes.length);
-  const network = drawNetwork(random, nodes, { lossPct: 5, duplicatePct: 5, reorderPct: 15 });
-  const persistLatency: DelayModel = { kind: 'uniform', minMs: 0.1, maxMs: round(between(random, 0.5, 10)) };
-  const clocks = drawClocks(random, nodes, random.chance(50) ? 2000 : 0, random.chance(50) ? 5000 : 0);
-  const workload = drawWorkload(random);
-  // Any minority down at once; an acknowledged write is on disk on W nodes, which all come back.
-  // No Dynamo node leads, so leaderPct has no effect (and draws nothing): victims are uniform.
-  const nemesis = drawMinorityNemesis(random, nodes, { crash: 2, pause: 1, partition: 2, 'one-way': 1, link: 1, clock: 1, 'slow-disk': 1 });
-  return validateConfig({
-    source: DYNAMO_SWARM.name, seed, protocol: { name: 'dynamo', params }, nodes,
-    heartbeatIntervalMs: LAB_HEARTBEAT_INTERVAL_MS, suspicionSampleMs: 200, failureDetector: { ...LAB_PHI_OPTIONS },
-    network, persistLatency, clocks, workload, nemesis, schedule: [],
-    safetyMs: random.int(3000, 8000),
-    liveness: { workMs: 1500, boundMs: 10_000 },
-    // Dynamo gives up consistency (stale reads are its nature: linearizability is not expected),
-    // never acknowledged writes (each key is written once: siblings or LWW lose nothing), and
-    // it converges once healed.
-    expect: { durability: 'pass', linearizability: 'either', splitBrain: 'either', liveness: 'pass', suspicion: null },
-  });
-}
-
-const DYNAMO_SWARM: SimProfile = {
-  name: 'dynamo-swarm',
-  summary: 'Dynamo, 3–7 nodes, drawn N, R, W, tokens, fan-out, sloppy quorum, read repair, conflict policy, context pruning and repair intervals; crashes and pauses of a minority, partitions, lossy links, clock faults, slow disks. Every acknowledged write must survive and every key\'s replicas must agree after healing.',
-  build: dynamoSwarm,
-};
-
+/** Every profile's config is validated as it is built (the profiles in their own files build it plain). */
 export const SIM_PROFILES: ReadonlyMap<string, SimProfile> = new Map(
-  [PB_SYNC_CRASHES, PB_SYNC_MASS_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS, RAFT_CRASHES, RAFT_PARTITIONS, RAFT_SWARM, DYNAMO_SWARM, PAXOS_SWARM].map((profile) => [profile.name, profile]),
+  [PB_SYNC_CRASHES, PB_SYNC_MASS_CRASHES, PB_ASYNC_PARTITIONS, PB_SYNC_PARTITIONS, RAFT_CRASHES, RAFT_PARTITIONS, RAFT_SWARM, DYNAMO_SWARM, PAXOS_SWARM]
+    .map((profile): [string, SimProfile] => [profile.name, { ...profile, build: (seed) => validateConfig(profile.build(seed)) }]),
 );
 
 // ---- a scenario file, simulated ----------------------------------------------------------
