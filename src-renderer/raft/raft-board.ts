@@ -177,10 +177,44 @@ export function electionRemainingMs(options: {
   clock: ClockFaults;
   labTimeMs: number;
 }): number {
+  const { election } = options;
+  return Math.min(election.timeoutMs, Math.max(0, election.remainingMs - electionElapsedMs(options)));
+}
+
+/** How long past its end the timer is at the snapshot (0 while it runs): how late the node's status is, if it did not campaign. */
+export function electionOverdueMs(options: Parameters<typeof electionRemainingMs>[0]): number {
+  return Math.max(0, electionElapsedMs(options) - options.election.remainingMs);
+}
+
+function electionElapsedMs(options: Parameters<typeof electionRemainingMs>[0]): number {
   const { election, clock, labTimeMs } = options;
   const nodeNowMs = labTimeMs * (1 + clock.driftPpm / 1e6) + clock.skewMs;
-  const elapsedMs = Math.max(0, nodeNowMs - election.atNodeMs);
-  return Math.min(election.timeoutMs, Math.max(0, election.remainingMs - elapsedMs));
+  return Math.max(0, nodeNowMs - election.atNodeMs);
+}
+
+/**
+ * How long a drained timer may read "due" before the bar admits it does not know. A node
+ * whose timer really ran out campaigns at once, and its next status (a candidate) follows
+ * within a status interval; a bar that stays empty longer means the statuses are late (an
+ * overloaded machine reports less often), not that the node is about to campaign — its
+ * heartbeats have most likely re-armed the timer since.
+ */
+export const ELECTION_DUE_GRACE_MS = 250;
+
+export interface ElectionTimerReading {
+  text: string;
+  tone: 'calm' | 'warn' | 'alarm' | 'unknown';
+}
+
+/** What the election timer bar says, given what is left now and how long it has read zero. */
+export function electionTimerReading(options: { leftMs: number; timeoutMs: number; dueForMs: number }): ElectionTimerReading {
+  const { leftMs, timeoutMs, dueForMs } = options;
+  if (leftMs > 0) {
+    const share = timeoutMs > 0 ? Math.min(1, leftMs / timeoutMs) : 0;
+    return { text: `${Math.round(leftMs)} ms`, tone: share > 0.5 ? 'calm' : share > 0.2 ? 'warn' : 'alarm' };
+  }
+  if (dueForMs <= ELECTION_DUE_GRACE_MS) return { text: 'due', tone: 'alarm' };
+  return { text: `late ${Math.round(dueForMs / 100) / 10} s`, tone: 'unknown' };
 }
 
 /** A role as the badge says it. */

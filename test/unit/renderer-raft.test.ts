@@ -16,7 +16,9 @@ import { RaftCore, TIMER } from '../../src-node/protocols/raft/index.ts';
 import { RaftNotes } from '../../src-main/lab/trace-view.ts';
 import { SIM_PROFILES } from '../../src-main/sim/config.ts';
 import { simulate } from '../../src-main/sim/simulator.ts';
-import { boundaryFraction, buildRaftBoard, electionRemainingMs, logWindow } from '../../src-renderer/raft/raft-board.ts';
+import {
+  boundaryFraction, buildRaftBoard, ELECTION_DUE_GRACE_MS, electionOverdueMs, electionRemainingMs, electionTimerReading, logWindow,
+} from '../../src-renderer/raft/raft-board.ts';
 import { termColor } from '../../src-renderer/timeline/colors.ts';
 import { SpaceTimeLayout } from '../../src-renderer/timeline/space-time-layout.ts';
 import { LEGEND_TERMS_MAX, TermTimeline } from '../../src-renderer/timeline/term-timeline.ts';
@@ -229,6 +231,17 @@ describe('raft-board: the nodes\' logs on one strip of indices', () => {
     assert.equal(electionRemainingMs({ election, clock: { skewMs: 0, driftPpm: 10_000 }, labTimeMs: 10_000 }), 150, '1 % fast: 100 ms more on its clock');
     assert.equal(electionRemainingMs({ election, clock: TRUE_CLOCK, labTimeMs: 11_000 }), 0, 'overdue: about to campaign');
     assert.equal(electionRemainingMs({ election, clock: TRUE_CLOCK, labTimeMs: 9_000 }), 250, 'a snapshot older than the status counts nothing down');
+    assert.equal(electionOverdueMs({ election, clock: TRUE_CLOCK, labTimeMs: 10_100 }), 0, 'running: not overdue');
+    assert.equal(electionOverdueMs({ election, clock: TRUE_CLOCK, labTimeMs: 11_000 }), 750, 'ran out 750 ms before the snapshot');
+  });
+
+  it('reads "due" when the timer runs out, and says the status is late once a campaign would have shown', () => {
+    assert.deepEqual(electionTimerReading({ leftMs: 250, timeoutMs: 300, dueForMs: 0 }), { text: '250 ms', tone: 'calm' });
+    assert.deepEqual(electionTimerReading({ leftMs: 100, timeoutMs: 300, dueForMs: 0 }), { text: '100 ms', tone: 'warn' });
+    assert.deepEqual(electionTimerReading({ leftMs: 30, timeoutMs: 300, dueForMs: 0 }), { text: '30 ms', tone: 'alarm' });
+    assert.deepEqual(electionTimerReading({ leftMs: 0, timeoutMs: 300, dueForMs: ELECTION_DUE_GRACE_MS }), { text: 'due', tone: 'alarm' });
+    // An overloaded machine sends statuses late: the bar no longer claims a campaign is imminent.
+    assert.deepEqual(electionTimerReading({ leftMs: 0, timeoutMs: 300, dueForMs: 1_240 }), { text: 'late 1.2 s', tone: 'unknown' });
   });
 });
 
