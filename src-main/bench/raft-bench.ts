@@ -36,6 +36,7 @@ import { LAB_HEARTBEAT_INTERVAL_MS, LAB_PHI_OPTIONS } from '../../src-node/proto
 import { startRecorder, type Recorder } from '../recorder/recorder-client.ts';
 import { Supervisor } from '../supervisor/supervisor.ts';
 import { epochNowMs } from '../lab/lab-time.ts';
+import { PutStages, type StageFigures } from './raft-stages.ts';
 
 export const CONCURRENCIES = [1, 16, 64] as const;
 export const WARMUP_MS = 1_000;
@@ -92,6 +93,12 @@ export interface PersistStats {
   meanFsyncMs: number;
 }
 
+/** Where a put's time went at one concurrency, from the nodes' trace (raft-stages.ts). */
+export interface StageStats {
+  concurrency: number;
+  stages: StageFigures[];
+}
+
 export interface RaftBenchResults {
   results: RaftBenchRow[];
   /** distlab puts/s over etcd's, and etcd's p99 over distlab's, per concurrency (>1 = distlab better). */
@@ -100,6 +107,8 @@ export interface RaftBenchResults {
   tracing: string;
   nodeTraceEventsPerPut: number;
   distlabPersists: PersistStats[];
+  /** Where a distlab put's time goes, per concurrency (stages of raft-stages.ts, from the nodes' trace). */
+  distlabStages: StageStats[];
   raftParams: Record<string, number>;
   warmupMs: number;
   systemWarmupMs: number;
@@ -257,15 +266,17 @@ function distlabClient(id: string, urls: ReadonlyMap<NodeId, string>, leader: No
   };
 }
 
-async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ rows: RaftBenchRow[]; persistStats: PersistStats[]; eventsPerPut: number }> {
+async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ rows: RaftBenchRow[]; persistStats: PersistStats[]; stageStats: StageStats[]; eventsPerPut: number }> {
   const started = epochNowMs();
   let recorder: Recorder | null = null;
   if (options.recordPath !== null) recorder = await startRecorder({ tracePath: options.recordPath, mode: 'create' });
   let nodeEvents = 0;
   let persists = 0;
   let persistMs = 0;
+  let stages: PutStages | null = null;
   const sink = (events: TraceEvent[]): void => {
     nodeEvents += events.length;
+    stages?.add(events);
     for (const event of events) {
       if (event.kind !== 'persist') continue;
       persists += 1;
@@ -281,6 +292,7 @@ async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ r
   }, { events: sink, changed: () => undefined });
   const rows: RaftBenchRow[] = [];
   const persistStats: PersistStats[] = [];
+  const stageStats: StageStats[] = [];
   let puts = 0;
   let eventsDuringLoad = 0;
   try {
@@ -305,7 +317,11 @@ async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ r
       const clients = await openClients(`p${phase}`, concurrency);
       try {
         const before = { events: nodeEvents, persists, persistMs };
+        stages = new PutStages();
         const row = await runLoad('distlab', clients, options);
+        const figures = stages.figures();
+        stages = null;
+        stageStats.push({ concurrency, stages: figures });
         eventsDuringLoad += nodeEvents - before.events;
         puts += row.puts;
         rows.push(row);
@@ -315,6 +331,8 @@ async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ r
         options.log(`raft bench: distlab ×${concurrency}: ${row.putsPerSec} puts/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms; `
           + `${perPut} fsyncs per put (3 nodes, warm-up included), ${fsyncMs} ms each`);
         persistStats.push({ concurrency, fsyncsPerPut: perPut, meanFsyncMs: fsyncMs });
+        options.log(`raft bench: distlab ×${concurrency}, where the time goes (mean / p99 ms): `
+          + figures.map((figure) => `${figure.stage} ${figure.meanMs} / ${figure.p99Ms}`).join('; '));
       } finally {
         for (const client of clients) client.close();
       }
@@ -324,7 +342,7 @@ async function benchDistlab(options: RaftBenchOptions, dir: string): Promise<{ r
     if (recorder !== null) await recorder.close();
   }
   // Warm-up puts are in the event count too: the figure is an upper bound per measured put.
-  return { rows, persistStats, eventsPerPut: puts === 0 ? 0 : Math.round(eventsDuringLoad / puts) };
+  return { rows, persistStats, stageStats, eventsPerPut: puts === 0 ? 0 : Math.round(eventsDuringLoad / puts) };
 }
 
 // ---- etcd -----------------------------------------------------------------------------------
@@ -517,6 +535,7 @@ export async function runRaftBench(options: RaftBenchOptions): Promise<RaftBench
       : 'clients untraced; every node event traced and shipped to the supervisor, whose bench sink counts and discards it',
     nodeTraceEventsPerPut: distlab.eventsPerPut,
     distlabPersists: distlab.persistStats,
+    distlabStages: distlab.stageStats,
     raftParams: { ...BENCH_RAFT_PARAMS },
     warmupMs: options.warmupMs,
     systemWarmupMs: options.systemWarmupMs ?? SYSTEM_WARMUP_MS,
