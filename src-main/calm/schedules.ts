@@ -4,7 +4,9 @@
 // leaves two replicas different. The CALM theorem predicts the outcome from the program text:
 // a program without points of order ends alike on every schedule; one with a point of order
 // ends differently on some schedule — unless the coordination the analysis asks for is added
-// (the core's `coordinate`: the points of order wait for their inputs to be sealed).
+// (the core's `coordinate`: the points of order wait for their inputs to be sealed). The
+// network may also lose messages: the nodes send each one again until it is acknowledged
+// (delivery.ts), which gives the theorem its eventually-delivering network.
 //
 // Two things are compared, both with the lab's convergence checker: each replica's final
 // tables and scratch collections (`state`), and what each point of order concluded along the
@@ -13,7 +15,7 @@
 // is the one a reader could have acted on.
 //
 // Swarm testing: for a shipped example, the seed also draws how unreliable the network is —
-// duplication, reordering, extra delay and jitter, each up to SEARCH_NETWORK_MAX. A scenario
+// loss, duplication, reordering, extra delay and jitter, each up to SEARCH_NETWORK_MAX. A scenario
 // file keeps its own network; its seed draws the simulated LAN's timings, as `distlab sim`.
 // A diverging seed is reported with the command that replays it.
 //
@@ -35,7 +37,7 @@ import { simulate } from '../sim/simulator.ts';
 /** Seeds one search may run. */
 export const CALM_SEEDS_MAX = 100_000;
 /** How unreliable the swarm may draw a link (per seed, each uniformly up to this). */
-export const SEARCH_NETWORK_MAX = Object.freeze({ duplicatePct: 40, reorderPct: 60, delayMs: 30, jitterMs: 120 });
+export const SEARCH_NETWORK_MAX = Object.freeze({ lossPct: 30, duplicatePct: 40, reorderPct: 60, delayMs: 30, jitterMs: 120 });
 /** Nodes of an example's cluster in the search (the scenarios choose their own). */
 export const SEARCH_NODES = 3;
 /** Facts of one collection listed per replica in a divergence report. */
@@ -117,7 +119,7 @@ export function drawnNetwork(seed: number): ScenarioNetwork {
   const random = createRandom((seed ^ SWARM_SALT) >>> 0);
   const upTo = (max: number): number => Math.round(random.next() * max);
   return {
-    lossPct: 0,
+    lossPct: upTo(SEARCH_NETWORK_MAX.lossPct),
     duplicatePct: upTo(SEARCH_NETWORK_MAX.duplicatePct),
     reorderPct: upTo(SEARCH_NETWORK_MAX.reorderPct),
     delayMs: upTo(SEARCH_NETWORK_MAX.delayMs),

@@ -13,7 +13,7 @@ import { CALM_EXAMPLES } from '../../src-node/protocols/calm/examples.ts';
 import { resolveScenario } from '../../src-main/scenario/scenario.ts';
 import { configFromScenario } from '../../src-main/sim/config.ts';
 import { simulate } from '../../src-main/sim/simulator.ts';
-import { runSeed, searchSchedules, type SearchTarget } from '../../src-main/calm/schedules.ts';
+import { drawnNetwork, exampleScenario, runSeed, searchSchedules, type SearchTarget } from '../../src-main/calm/schedules.ts';
 
 /** Seeds a converging verdict must hold on; seeds a search may take to find a divergence. */
 const SEEDS = 20;
@@ -59,6 +59,29 @@ describe('calm: the schedule search on every example', () => {
     const outcome = runSeed({ kind: 'example', example: 'vote-count', coordinate: true }, 3);
     const reports = Object.values(outcome.replicas).map((replica) => replica.state['reported']);
     assert.ok(reports.every((reported) => reported?.length === 1 && Number(reported[0]![0]) >= 1), JSON.stringify(reports));
+  });
+});
+
+describe('calm: a network that loses messages', () => {
+  // The theorem's network delays, reorders and duplicates but eventually delivers; the lab's
+  // loses messages too, and the nodes send each one again until it is acknowledged.
+  const lossy = Array.from({ length: SEEDS }, (_, index) => index + 1).filter((seed) => drawnNetwork(seed).lossPct >= 10);
+
+  it('the swarm draws lossy networks', () => {
+    assert.ok(lossy.length >= SEEDS / 3, `seeds with ≥ 10 % loss: ${lossy.join(', ')}`);
+  });
+
+  it('set union converges under loss because lost messages are sent again — and does not without retransmission', () => {
+    let divergedWithout = 0;
+    for (const seed of lossy) {
+      const target: SearchTarget = { kind: 'example', example: 'set-union', coordinate: false };
+      assert.equal(runSeed(target, seed).diverged, null, `seed ${seed} (${drawnNetwork(seed).lossPct} % loss)`);
+      // The same run with retransmission pushed past its end: what is lost stays lost.
+      const scenario = exampleScenario('set-union', false, drawnNetwork(seed));
+      const withoutRetransmission = { ...scenario, protocol: { ...scenario.protocol, params: { ...scenario.protocol.params, retransmitMs: 600_000 } } };
+      if (runSeed({ kind: 'scenario', name: 'set-union without retransmission', scenario: withoutRetransmission }, seed).diverged !== null) divergedWithout += 1;
+    }
+    assert.ok(divergedWithout >= 1, 'without retransmission some lossy seed leaves the replicas apart (else this test shows nothing)');
   });
 });
 

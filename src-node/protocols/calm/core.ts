@@ -15,6 +15,11 @@
 // it sent; a point of order runs once all of its asynchronous sources are complete here. The
 // node then drops duplicate arrivals (a sealed collection is a set). Notes show where a rule
 // waited (`waiting`), when it ran (`coordinated`) and each seal (`sealed`).
+//
+// Every tuple batch and seal to another node is numbered and sent again until acknowledged
+// (delivery.ts): the theorem's network delays, reorders and duplicates but eventually
+// delivers, and the lab's links may lose messages. A node acknowledges at the end of the step
+// that took them, once that step's state is on disk.
 
 import type { NodeId } from '../../contract/clock.ts';
 import {
@@ -28,6 +33,7 @@ import { databaseJson, emptyTables, step, tupleKey, type Database, type Tuple } 
 import { CALM_EXAMPLES, type InputShape } from './examples.ts';
 import { parseProgram, type Program } from './language.ts';
 import { Seals, type SealsJson } from './seals.ts';
+import { ACK_SEQS_MAX, Delivery, numbering, type DeliveryJson } from './delivery.ts';
 import { Outbox, overlayParams } from '../support/outbox.ts';
 
 export interface CalmParams {
@@ -37,9 +43,11 @@ export interface CalmParams {
   tickMs: number;
   /** Points of order wait for their inputs to be sealed everywhere (coordination by sealing). */
   coordinate: boolean;
+  /** A message not acknowledged this long after it was sent is sent again. */
+  retransmitMs: number;
 }
 
-export const DEFAULT_CALM_PARAMS: Readonly<CalmParams> = Object.freeze({ example: 'set-union', source: null, tickMs: 50, coordinate: false });
+export const DEFAULT_CALM_PARAMS: Readonly<CalmParams> = Object.freeze({ example: 'set-union', source: null, tickMs: 50, coordinate: false, retransmitMs: 200 });
 
 /** Tuples queued for the next step, at most (arrivals and inputs together). */
 const PENDING_MAX = 10_000;
@@ -62,6 +70,7 @@ export function parseCalmParams(raw: unknown): CalmParams {
   if (params.example === null && typeof params.source !== 'string') throw new Error('calm: give an example name or a program source');
   if (!Number.isInteger(params.tickMs) || params.tickMs < 1 || params.tickMs > 60_000) throw new Error('calm: tickMs must be an integer in [1, 60000]');
   if (typeof params.coordinate !== 'boolean') throw new Error('calm: coordinate must be true or false');
+  if (!Number.isInteger(params.retransmitMs) || params.retransmitMs < 1 || params.retransmitMs > 600_000) throw new Error('calm: retransmitMs must be an integer in [1, 600000]');
   // Parse now, so a bad program is a clear error when the scenario loads, not a node crash.
   const program = parseProgram(programSource(params));
   if (params.coordinate) planCoordination(program, analyze(program));
@@ -89,6 +98,8 @@ interface PersistedState {
   seals: SealsJson;
   ready: number[];
   kept: { collection: string; tuple: Tuple }[];
+  /** Absent in a state written before messages were numbered. */
+  delivery?: DeliveryJson;
 }
 
 export class CalmCore implements ProtocolCore {
@@ -114,6 +125,9 @@ export class CalmCore implements ProtocolCore {
   private deletedLastStep = false;
   private nowMs = 0;
   private readonly out = new Outbox();
+  private delivery: Delivery;
+  /** Numbered messages taken since the last step, by sender: acknowledged at the end of the next step. */
+  private readonly acks = new Map<NodeId, number[]>();
 
   constructor(private readonly context: CoreContext) {
     this.params = parseCalmParams(context.params);
@@ -122,6 +136,7 @@ export class CalmCore implements ProtocolCore {
     this.plan = this.params.coordinate ? planCoordination(this.program, this.report) : null;
     this.tables = emptyTables(this.program);
     this.view = this.tables;
+    this.delivery = new Delivery(this.params.retransmitMs);
   }
 
   private get nodes(): NodeId[] {
@@ -227,6 +242,7 @@ export class CalmCore implements ProtocolCore {
       this.seals = Seals.fromJson(state.seals);
       this.ready = new Set(state.ready);
       this.kept = new Map(state.kept.map((entry) => [tupleKey([entry.collection, ...entry.tuple]), entry]));
+      this.delivery = Delivery.fromJson(state.delivery, this.params.retransmitMs);
       this.lastPersisted = JSON.stringify(state);
     }
     this.out.setTimer(TICK_TIMER, this.params.tickMs * this.context.random());
@@ -239,6 +255,7 @@ export class CalmCore implements ProtocolCore {
       seals: this.seals.toJson(),
       ready: [...this.ready].sort((a, b) => a - b),
       kept: [...this.kept.values()],
+      delivery: this.delivery.toJson(),
     };
     const json = JSON.stringify(state);
     if (json === this.lastPersisted) return;
@@ -308,7 +325,13 @@ export class CalmCore implements ProtocolCore {
   // ---- messages ------------------------------------------------------------------------------
 
   private onMessage(source: NodeId, type: string, payload: unknown): void {
-    if (type === 'seal') return this.onSealMessage(source, payload);
+    if (type === 'ack') return this.onAck(source, payload);
+    const numbered = numbering(payload);
+    if (numbered === 'malformed') return this.out.note('malformed-message', { source, type });
+    if (type === 'seal') {
+      if (this.take(source, numbered)) this.onSealMessage(source, payload);
+      return;
+    }
     const entries = (payload as { entries?: unknown } | null)?.entries;
     if (type !== 'tuples' || !Array.isArray(entries) || entries.length > PENDING_MAX) return this.out.note('malformed-message', { source, type });
     const accepted: { channel: string; tuple: Tuple }[] = [];
@@ -319,8 +342,21 @@ export class CalmCore implements ProtocolCore {
       if (!ok) return this.out.note('malformed-message', { source, type });
       accepted.push({ channel: channel as string, tuple: tuple as Tuple });
     }
+    // Dropped unacknowledged: the sender sends it again.
     if (this.inputs.length + this.arrived.length + accepted.length > PENDING_MAX) return this.out.note('overloaded', { source, dropped: accepted.length });
-    this.arrive(source, accepted);
+    if (this.take(source, numbered)) this.arrive(source, accepted);
+  }
+
+  /**
+   * A numbered message is taken: its acknowledgement waits for the end of the next step. False
+   * for a retransmission of one taken already (acknowledged again, not taken twice).
+   */
+  private take(source: NodeId, numbered: { seq: number; retry: boolean } | null): boolean {
+    if (numbered === null) return true;
+    const seqs = this.acks.get(source) ?? [];
+    if (seqs.length < ACK_SEQS_MAX) seqs.push(numbered.seq);
+    this.acks.set(source, seqs);
+    return this.delivery.receive(source, numbered.seq, numbered.retry);
   }
 
   /** Arrivals join the next step; with coordination each is counted once per sender and a duplicate is dropped. */
@@ -333,6 +369,27 @@ export class CalmCore implements ProtocolCore {
       }
       this.arrived.push(entry);
     }
+  }
+
+  private onAck(source: NodeId, payload: unknown): void {
+    const seqs = (payload as { seqs?: unknown } | null)?.seqs;
+    if (!Array.isArray(seqs) || seqs.length > ACK_SEQS_MAX || !seqs.every((seq) => Number.isSafeInteger(seq) && (seq as number) >= 1)) {
+      return this.out.note('malformed-message', { source, type: 'ack' });
+    }
+    this.delivery.acked(source, seqs as number[]);
+  }
+
+  /** Acknowledges what the step took, after its state: the host sends them once the step's writes are durable. */
+  private sendAcks(): void {
+    for (const [source, seqs] of this.acks) this.out.send(source, 'ack', { seqs });
+    this.acks.clear();
+  }
+
+  /** A numbered message to another node, kept until it is acknowledged. */
+  private sendReliably(target: NodeId, type: string, fields: Record<string, unknown>): void {
+    const { payload, gaveUp } = this.delivery.send(target, type, fields, this.nowMs);
+    if (gaveUp !== null) this.out.note('gave-up', { target: gaveUp.target, seq: gaveUp.seq, type: gaveUp.type });
+    this.out.send(target, type, payload);
   }
 
   private onSealMessage(source: NodeId, payload: unknown): void {
@@ -350,6 +407,7 @@ export class CalmCore implements ProtocolCore {
 
   private tick(): void {
     this.out.setTimer(TICK_TIMER, this.params.tickMs);
+    for (const message of this.delivery.due(this.nowMs)) this.out.send(message.target, message.type, message.payload);
     const nodes = this.nodes;
     const runnable = this.waitingRules().filter((rule) => this.seals.missing(rule.sources, nodes).length === 0);
     // Quiet steps change nothing (no inputs, no arrivals, no deletion since the last fixpoint:
@@ -357,6 +415,7 @@ export class CalmCore implements ProtocolCore {
     if (this.arrived.length === 0 && this.inputs.length === 0 && runnable.length === 0 && this.steps > 0 && !this.deletedLastStep) {
       this.sealChannels();
       this.persistState();
+      this.sendAcks();
       return;
     }
     for (const rule of runnable) this.release(rule);
@@ -374,6 +433,7 @@ export class CalmCore implements ProtocolCore {
       this.out.note('step-failed', { error: (error as Error).message });
       this.arrived = [];
       this.inputs = [];
+      this.sendAcks();
       return;
     }
     const hadInput = this.arrived.length + this.inputs.length > 0;
@@ -392,6 +452,7 @@ export class CalmCore implements ProtocolCore {
     if (out.deleted.length > 0) this.out.note('deleted', { tuples: out.deleted.slice(0, 20) });
     this.sealChannels();
     this.persistState();
+    this.sendAcks();
   }
 
   /** A waiting rule's sources are complete: it runs this step, with what it read directly while it waited. */
@@ -449,7 +510,7 @@ export class CalmCore implements ProtocolCore {
     for (const [target, entries] of byTarget) {
       // A tuple for this node arrives at its next step; the others cross the (disorderly) network.
       if (target === this.context.self) this.arrive(target, entries);
-      else this.out.send(target, 'tuples', { entries });
+      else this.sendReliably(target, 'tuples', { entries });
     }
   }
 
@@ -471,7 +532,7 @@ export class CalmCore implements ProtocolCore {
     for (const target of this.nodes) {
       const seals = sealing.map((channel) => ({ channel, count: this.seals.sentCount(target, channel) }));
       if (target === this.context.self) for (const seal of seals) this.seals.recordSeal(target, seal.channel, seal.count);
-      else this.out.send(target, 'seal', { seals });
+      else this.sendReliably(target, 'seal', { seals });
     }
     for (const channel of sealing) this.seals.sealedChannels.add(channel);
     this.out.note('sealed', { channels: sealing });
