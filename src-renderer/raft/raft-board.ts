@@ -9,6 +9,7 @@ import type { NodeId } from '../../src-node/contract/clock.ts';
 import { RAFT_VIEW_LOG_TAIL_MAX, type RaftView, type RaftViewFollower } from '../../src-node/contract/core.ts';
 import type { ClockFaults } from '../../src-node/contract/faults.ts';
 import type { NodeView, ProcessState } from '../../src-node/contract/lab-api.ts';
+import { nodeTimeAt } from '../cluster/node-time.ts';
 
 /** One log index on one node's row. */
 export interface LogCell {
@@ -188,8 +189,7 @@ export function electionOverdueMs(options: Parameters<typeof electionRemainingMs
 
 function electionElapsedMs(options: Parameters<typeof electionRemainingMs>[0]): number {
   const { election, clock, labTimeMs } = options;
-  const nodeNowMs = labTimeMs * (1 + clock.driftPpm / 1e6) + clock.skewMs;
-  return Math.max(0, nodeNowMs - election.atNodeMs);
+  return Math.max(0, nodeTimeAt(clock, labTimeMs) - election.atNodeMs);
 }
 
 /**

@@ -9,6 +9,7 @@
 import type { NodeId } from '../../src-node/contract/clock.ts';
 import type { TwoPhaseCommitView, TwoPhaseCommitViewLogRecord, TwoPhaseCommitViewTx } from '../../src-node/contract/core.ts';
 import type { NodeView, ProcessState } from '../../src-node/contract/lab-api.ts';
+import { nodeTimeAt } from '../cluster/node-time.ts';
 
 export interface TransactionCard {
   tx: string;
@@ -68,7 +69,12 @@ export interface TwoPhaseCommitBoard {
   missing: NodeId[];
 }
 
-export function buildTwoPhaseCommitBoard(nodes: readonly NodeView[]): TwoPhaseCommitBoard {
+/**
+ * `labTimeMs`: the snapshot's moment. A node's status says how long it has been blocked as of
+ * when the status was taken; at the snapshot it has been blocked that much longer, if it still
+ * is — and in a recorded trace a node's last status stays its status to the end.
+ */
+export function buildTwoPhaseCommitBoard(nodes: readonly NodeView[], labTimeMs?: number): TwoPhaseCommitBoard {
   const states = new Map(nodes.map((node) => [node.id, node.state]));
   const views = nodes.flatMap((node) => (node.status?.view?.protocol === '2pc' ? [{ node, view: node.status.view }] : []));
   const missing = nodes.filter((node) => node.status?.view?.protocol !== '2pc').map((node) => node.id);
@@ -78,8 +84,9 @@ export function buildTwoPhaseCommitBoard(nodes: readonly NodeView[]): TwoPhaseCo
     log: coordinatorEntry.view.log.map(logLine),
     counter: coordinatorEntry.view.durableLog?.counter ?? 0, commitRecords: coordinatorEntry.view.durableLog?.commitRecords ?? [],
   };
-  const participants = views.filter((entry) => entry.view.state !== 'coordinating').map(({ node, view }) => participantCard(node, view, states));
-  const waits = views.filter((entry) => entry.view.state !== 'coordinating').flatMap(({ node, view }) => waitsOf(node.id, view, states));
+  const nowOf = (node: NodeView, view: TwoPhaseCommitView): number => (labTimeMs === undefined ? view.nowMs : Math.max(view.nowMs, nodeTimeAt(node.clock, labTimeMs)));
+  const participants = views.filter((entry) => entry.view.state !== 'coordinating').map(({ node, view }) => participantCard(node, view, nowOf(node, view), states));
+  const waits = views.filter((entry) => entry.view.state !== 'coordinating').flatMap(({ node, view }) => waitsOf(node.id, view, nowOf(node, view), states));
   const total = participants.reduce((sum, card) => sum + card.total, 0);
   return { coordinator, participants, waits, total, headline: headline(coordinator, participants, waits), missing };
 }
@@ -88,12 +95,12 @@ function running(state: ProcessState): boolean {
   return state === 'up' || state === 'recovering';
 }
 
-function participantCard(node: NodeView, view: TwoPhaseCommitView, states: ReadonlyMap<NodeId, ProcessState>): ParticipantCard {
+function participantCard(node: NodeView, view: TwoPhaseCommitView, nowMs: number, states: ReadonlyMap<NodeId, ProcessState>): ParticipantCard {
   return {
     id: node.id, state: node.state, current: running(node.state), phase: view.state,
     accounts: view.accounts.map((account) => ({ ...account })),
     total: view.accounts.reduce((sum, account) => sum + account.balance, 0),
-    transactions: view.transactions.map((tx) => transactionCard(tx, view.nowMs, states)),
+    transactions: view.transactions.map((tx) => transactionCard(tx, nowMs, states)),
   };
 }
 
@@ -116,10 +123,10 @@ function transactionCard(tx: TwoPhaseCommitViewTx, nowMs: number, states: Readon
   }
 }
 
-function waitsOf(participant: NodeId, view: TwoPhaseCommitView, states: ReadonlyMap<NodeId, ProcessState>): Wait[] {
+function waitsOf(participant: NodeId, view: TwoPhaseCommitView, nowMs: number, states: ReadonlyMap<NodeId, ProcessState>): Wait[] {
   return view.transactions.filter((tx) => tx.state === 'blocked' && tx.blocked !== null).map((tx) => ({
     participant, tx: tx.tx, on: tx.blocked!.waitingOn, onState: states.get(tx.blocked!.waitingOn) ?? 'unknown',
-    forMs: Math.max(0, view.nowMs - tx.blocked!.sinceMs), peers: tx.blocked!.peers.length === 0 ? 'no other participant' : peersText(tx.blocked!.peers),
+    forMs: Math.max(0, nowMs - tx.blocked!.sinceMs), peers: tx.blocked!.peers.length === 0 ? 'no other participant' : peersText(tx.blocked!.peers),
   }));
 }
 

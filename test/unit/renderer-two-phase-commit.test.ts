@@ -60,6 +60,17 @@ describe('2pc view board', () => {
     assert.deepEqual(board.coordinator?.log.map((line) => [line.tx, line.state, line.durability]), [['t2', 'collecting votes', '—'], ['t1', 'committed', 'commit record on disk']]);
     assert.equal(board.coordinator?.log[1]!.acks, '2/2 acknowledged');
     assert.equal(board.coordinator?.log[0]!.transfer, `${from} → ${to}: 5`);
+
+    // A recorded trace shows each node's last status to the trace's end: blocked that much longer.
+    const views = nodeViews(cluster, lastStatus, new Set(['n1']));
+    const statusNowMs = (views.find((view) => view.id === payer)!.status!.view as { nowMs: number }).nowMs;
+    const later = buildTwoPhaseCommitBoard(views, statusNowMs + 60_000);
+    assert.equal(later.waits.find((wait) => wait.participant === payer)!.forMs, payerWait.forMs + 60_000);
+    assert.match(later.participants.find((participant) => participant.id === payer)!.transactions[0]!.label, /^blocked 6\d\.\d s on n1 \(down\)$/);
+    // A node 10 s ahead reads its own clock 10 s further on; a snapshot older than the status counts nothing back.
+    const skewed = views.map((view) => (view.id === payer ? { ...view, clock: { skewMs: 10_000, driftPpm: 0 } } : view));
+    assert.equal(buildTwoPhaseCommitBoard(skewed, statusNowMs).waits.find((wait) => wait.participant === payer)!.forMs, payerWait.forMs + 10_000);
+    assert.equal(buildTwoPhaseCommitBoard(views, 0).waits.find((wait) => wait.participant === payer)!.forMs, payerWait.forMs);
   });
 
   it('is empty without 2PC statuses, and says whose status is missing', () => {
