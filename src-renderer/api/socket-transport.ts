@@ -6,6 +6,18 @@ import type { LabTransport } from './transport-lab-api.ts';
 
 /** Long enough for starting a scenario or a client op with its own timeout. */
 const CALL_TIMEOUT_MS = 60_000;
+/**
+ * The measurements run experiments of their own (PBS on the live nodes, the comparison table,
+ * gossip convergence): on a slow or busy machine they outlast a minute, and the lab bounds
+ * them itself. The Electron shell's IPC has no timeout at all.
+ */
+const MEASUREMENT_TIMEOUT_MS = 15 * 60_000;
+const MEASUREMENTS: ReadonlySet<LabMethod> = new Set(['measurePbs', 'compareProtocols', 'measureConvergence']);
+
+/** How long the page waits for the lab's answer to `method`. */
+export function callTimeoutMs(method: LabMethod): number {
+  return MEASUREMENTS.has(method) ? MEASUREMENT_TIMEOUT_MS : CALL_TIMEOUT_MS;
+}
 const TOKEN_KEY = 'distlab.token';
 
 type CallAck = { ok: true; value: unknown } | { ok: false; error: string };
@@ -38,10 +50,11 @@ export function socketTransport(): LabTransport {
     shell: 'browser',
     async call(method: LabMethod, args: unknown[]): Promise<unknown> {
       let answer: CallAck;
+      const timeoutMs = callTimeoutMs(method);
       try {
-        answer = (await socket.timeout(CALL_TIMEOUT_MS).emitWithAck('call', method, args)) as CallAck;
+        answer = (await socket.timeout(timeoutMs).emitWithAck('call', method, args)) as CallAck;
       } catch {
-        throw new Error(`${method}: the lab did not answer within ${CALL_TIMEOUT_MS / 1000} s`);
+        throw new Error(`${method}: the lab did not answer within ${timeoutMs / 1000} s`);
       }
       if (!answer.ok) throw new Error(answer.error);
       return answer.value;
