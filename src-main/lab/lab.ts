@@ -22,6 +22,7 @@ import { COMPARE_SEEDS_MAX, type CompareReport, type CompareRequest } from '../.
 import { compareProtocolsYielding } from '../compare/compare.ts';
 import type { ConvergenceMeasurement, ConvergenceRequest } from '../../src-node/contract/gossip.ts';
 import { measureConvergenceForLab } from '../gossip/convergence.ts';
+import { convergenceMeasurementLog, pbsMeasurementLog, type MeasurementLog } from './measurement-log.ts';
 
 export interface LabOptions {
   /** A shipped scenario's name or a scenario file's path; the default P/B cluster if absent. */
@@ -83,6 +84,12 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   }
 
   /** The live run, for what only a running cluster can do. */
+  /** Into the run's trace, if it still runs (the lab may have switched to another run meanwhile). */
+  function logMeasurement(run: LabRun, log: MeasurementLog): void {
+    const now = current();
+    if (now.kind === 'run' && now.run === run) run.cluster.log(log.message, log.detail);
+  }
+
   function liveRun(action: string): LabRun {
     const now = current();
     if (now.kind === 'run') return now.run;
@@ -187,7 +194,10 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       return switchTo(async () => ({ kind: 'trace', view: await TraceView.open(path.resolve(tracePath), exportsDir) }), true);
     },
     async measurePbs(request: PbsMeasureRequest): Promise<PbsMeasurement> {
-      return measureForLab(liveRun('measure PBS'), request);
+      const run = liveRun('measure PBS');
+      const result = await measureForLab(run, request);
+      logMeasurement(run, pbsMeasurementLog(result));
+      return result;
     },
     async compareProtocols(request: CompareRequest): Promise<CompareReport> {
       const { scenario, seeds } = (request ?? {}) as Partial<CompareRequest>;
@@ -197,7 +207,10 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       return compareProtocolsYielding({ scenario: resolved, seeds: Array.from({ length: seeds! }, (_, index) => index + 1) });
     },
     async measureConvergence(request: ConvergenceRequest): Promise<ConvergenceMeasurement> {
-      return measureConvergenceForLab(liveRun('measure convergence'), request);
+      const run = liveRun('measure convergence');
+      const result = await measureConvergenceForLab(run, request);
+      logMeasurement(run, convergenceMeasurementLog(result));
+      return result;
     },
     subscribe(listener: (update: LabUpdate) => void): () => void {
       listeners.add(listener);

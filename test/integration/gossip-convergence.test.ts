@@ -90,6 +90,14 @@ describe('gossip convergence on real processes', () => {
         const values = new Set(after.nodes.map((node) => JSON.stringify((node.status?.data as Record<string, unknown>)[key])));
         if (result.live.timesMs[result.keys.indexOf(key)] !== null) assert.equal(values.size, 1, `${key}: one value on every replica`);
       }
+      // The figures go into the run's trace: whoever gets the trace file gets the measurement.
+      let logged: { detail?: unknown }[] = [];
+      for (let attempt = 0; attempt < 50 && logged.length === 0; attempt += 1) {
+        logged = await lab.events({ nodes: ['lab'], kinds: ['log'], text: 'Gossip convergence measured' });
+        if (logged.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(logged.length, 1, 'one log event of the lab for the measurement');
+      assert.deepEqual((logged[0]!.detail as { result: { keys: string[] } }).result.keys, result.keys);
     });
 
     test('links cut everywhere: the run is censored, live and simulated', { timeout: 60_000 }, async () => {
