@@ -44,7 +44,7 @@ export const KEY_VALUE_PROTOCOLS: ReadonlySet<string> = new Set(['primary-backup
 
 /** Whether a run's history is judged with the lab-kv model: a key-value protocol, or 2PC replicating a key-value map. */
 export function servesKeyValue(protocol: { name: string; params: Record<string, unknown> }): boolean {
-  return KEY_VALUE_PROTOCOLS.has(protocol.name) || (protocol.name === '2pc' && protocol.params['data'] === 'kv');
+  return KEY_VALUE_PROTOCOLS.has(protocol.name) || ((protocol.name === '2pc' || protocol.name === '3pc') && protocol.params['data'] === 'kv');
 }
 /** How often the liveness phase looks whether the cluster has settled. */
 export const LIVENESS_CHECK_MS = 100;

@@ -120,7 +120,8 @@ export function bankWorkloadProblem(scenario: {
   const bankCheck = scenario.checks.findIndex((check) => check.kind === 'bank');
   const workload = scenario.workload;
   if (workload?.kind !== 'bank') return bankCheck >= 0 ? `checks.${bankCheck}: a bank check needs a bank workload (workload.kind: "bank")` : null;
-  if (scenario.protocol.name !== '2pc') return `workload.kind: a bank workload moves money between the accounts of 2pc, not of ${scenario.protocol.name}`;
+  // 3pc takes the same params as 2pc (src-node/protocols/three-phase-commit/core.ts), so one parser reads both.
+  if (scenario.protocol.name !== '2pc' && scenario.protocol.name !== '3pc') return `workload.kind: a bank workload moves money between the accounts of 2pc, not of ${scenario.protocol.name} (or of 3pc, which has the same)`;
   let accounts: number;
   try {
     accounts = parseTwoPhaseCommitParams(scenario.protocol.params).accounts;

@@ -307,10 +307,12 @@ export const TWO_PHASE_COMMIT_VIEW_LOG_MAX = 16;
  * One transaction as a participant knows it. `prepared`: it voted yes (the vote is on its
  * disk) and waits for the outcome; `blocked`: prepared, and the coordinator did not answer
  * when asked — it may not decide alone; `committed`, `aborted`: the outcome, applied.
+ * 3PC only: `prepared` is its `uncertain`, and `pre-committed` the state between (every
+ * participant voted yes; commit is what it will do if the coordinator goes silent).
  */
 export interface TwoPhaseCommitViewTx {
   tx: string;
-  state: 'prepared' | 'blocked' | 'committed' | 'aborted';
+  state: 'prepared' | 'pre-committed' | 'blocked' | 'committed' | 'aborted';
   /** What the transaction does to this participant's accounts (amounts added; negative: paid). */
   changes: Record<string, number>;
   participants: NodeId[];
@@ -336,13 +338,14 @@ export interface TwoPhaseCommitViewLogRecord {
   durable: boolean;
   /** Participants that acknowledged the commit; once all have, the coordinator forgets the transaction. */
   acks: NodeId[];
-  state: 'collecting votes' | 'committing' | 'committed' | 'aborted';
+  /** `pre-committing`: 3PC only — every vote was yes, the pre-commits are out, their acks awaited. */
+  state: 'collecting votes' | 'pre-committing' | 'committing' | 'committed' | 'aborted';
   why: string | null;
 }
 
-/** One 2PC node as the 2PC view in the UI draws it. */
+/** One 2PC node as the 2PC view in the UI draws it; a 3PC node too (its extra state drawn as above). */
 export interface TwoPhaseCommitView {
-  protocol: '2pc';
+  protocol: '2pc' | '3pc';
   source: 'live';
   self: NodeId;
   coordinator: NodeId;

@@ -11,10 +11,11 @@ import { MULTI_PAXOS } from './paxos/multi-paxos.ts';
 import { PAXOS } from './paxos/single-decree.ts';
 import { PRIMARY_BACKUP } from './primary-backup/index.ts';
 import { RAFT } from './raft/index.ts';
+import { THREE_PHASE_COMMIT } from './three-phase-commit/core.ts';
 import { TWO_PHASE_COMMIT } from './two-phase-commit/core.ts';
 
 export const PROTOCOLS: ReadonlyMap<string, ProtocolDefinition> = new Map(
-  [PRIMARY_BACKUP, RAFT, MULTI_PAXOS, PAXOS, TWO_PHASE_COMMIT, DYNAMO, CRDT_GOSSIP, CALM, floodProtocol].map((definition) => [definition.name, definition]),
+  [PRIMARY_BACKUP, RAFT, MULTI_PAXOS, PAXOS, TWO_PHASE_COMMIT, THREE_PHASE_COMMIT, DYNAMO, CRDT_GOSSIP, CALM, floodProtocol].map((definition) => [definition.name, definition]),
 );
 
 /** The protocol named `name`; throws an Error that lists the known names. */

@@ -144,7 +144,7 @@ export function autoTargetLabel(protocol: string | null): string {
   switch (protocol) {
     case 'primary-backup': return 'auto (the primary)';
     case 'raft': case 'multi-paxos': return 'auto (the leader)';
-    case '2pc': return 'auto (coordinator)';
+    case '2pc': case '3pc': return 'auto (coordinator)';
     case 'dynamo': return 'auto (first node up)';
     case null: return 'auto (primary / leader)';
     default: return 'auto (first node up)';
@@ -633,7 +633,7 @@ export function clientOperations(run: ClientSetting): ClientOperation[] {
     case 'primary-backup': return [PUT, GET];
     case 'dynamo': return dynamoOperations(run);
     case 'paxos': return [...PAXOS_OPERATIONS];
-    case '2pc': return twoPhaseCommitOperations(run);
+    case '2pc': case '3pc': return twoPhaseCommitOperations(run);
     case 'crdt-gossip': return crdtOperations(run);
     case 'calm': return calmOperations(run);
     // raft, multi-paxos, and whatever the panel has not heard of yet: the key-value operations.

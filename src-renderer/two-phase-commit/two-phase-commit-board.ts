@@ -76,8 +76,13 @@ export interface TwoPhaseCommitBoard {
  */
 export function buildTwoPhaseCommitBoard(nodes: readonly NodeView[], labTimeMs?: number): TwoPhaseCommitBoard {
   const states = new Map(nodes.map((node) => [node.id, node.state]));
-  const views = nodes.flatMap((node) => (node.status?.view?.protocol === '2pc' ? [{ node, view: node.status.view }] : []));
-  const missing = nodes.filter((node) => node.status?.view?.protocol !== '2pc').map((node) => node.id);
+  // A 3PC node sends the same view, with its extra states (pre-committed, pre-committing).
+  const commitView = (node: NodeView): TwoPhaseCommitView | null => {
+    const view = node.status?.view;
+    return view?.protocol === '2pc' || view?.protocol === '3pc' ? view : null;
+  };
+  const views = nodes.flatMap((node) => { const view = commitView(node); return view === null ? [] : [{ node, view }]; });
+  const missing = nodes.filter((node) => commitView(node) === null).map((node) => node.id);
   const coordinatorEntry = views.find((entry) => entry.view.state === 'coordinating');
   const coordinator = coordinatorEntry === undefined ? null : {
     id: coordinatorEntry.node.id, state: coordinatorEntry.node.state, current: running(coordinatorEntry.node.state),
@@ -118,6 +123,8 @@ function transactionCard(tx: TwoPhaseCommitViewTx, nowMs: number, states: Readon
     }
     case 'prepared':
       return { tx: tx.tx, state: tx.state, changes, label: `voted yes ${duration(nowMs - (tx.preparedAtMs ?? nowMs))} ago, waiting for ${tx.coordinator}`, why: null };
+    case 'pre-committed':
+      return { tx: tx.tx, state: tx.state, changes, label: `pre-committed, waiting for ${tx.coordinator}'s do-commit`, why: 'every participant voted yes: if the coordinator goes silent, this one commits' };
     default:
       return { tx: tx.tx, state: tx.state, changes, label: `${tx.state}${tx.learnedFrom !== null ? ` (told by ${tx.learnedFrom})` : ''}`, why: null };
   }

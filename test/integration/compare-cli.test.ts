@@ -71,7 +71,7 @@ describe('distlab compare', () => {
   test('bad input: exit code 2 and what is wrong', () => {
     const unknown = distlab(['compare', '--variant', 'nope', '--seed', '1']);
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /unknown variant "nope"; known: async-pb, sync-pb, 2pc, multi-paxos, raft/);
+    assert.match(unknown.stderr, /unknown variant "nope"; known: async-pb, sync-pb, 2pc, multi-paxos, raft, 3pc, paxos-reelect/);
     assert.match(distlab(['compare', '--seeds', '0']).stderr, /--seeds must be an integer/);
     assert.match(distlab(['compare', '--variant', 'raft']).stderr, /needs both --variant and --seed/);
     assert.match(distlab(['compare', 'no-such-scenario']).stderr, /no shipped scenario 'no-such-scenario'/);

@@ -16,6 +16,13 @@
 // leases or clocks, at the price of a phase 2 round per read; Raft's read index would save
 // the disk writes). Not built: log compaction (runs are bounded by SLOTS_MAX) and
 // membership change.
+//
+// With `repeatedLeaderElection` the leader gives up the one thing that makes Multi-Paxos
+// cheap: it runs phase 1 again, with a fresh ballot, for every round of commands — prepare,
+// promise, then accept, accepted, chosen — which is the book's "Paxos with repeated leader
+// election" (§4, 6n messages per write; `src-main/compare/compare.ts` says how the lab's count
+// relates). Rounds do not overlap: commands that arrive while one is under way wait for the
+// next, so no accepted reply is ever orphaned by a newer ballot of the same leader.
 
 import type { NodeId } from '../../contract/clock.ts';
 import {
@@ -33,9 +40,13 @@ export interface MultiPaxosParams {
   electionTimeoutMsMax: number;
   /** Chosen slots sent per catch-up message. */
   catchUpBatch: number;
+  /** Phase 1 with a fresh ballot before every round of commands: no stable leader (the book's 6n row). */
+  repeatedLeaderElection: boolean;
 }
 
-export const DEFAULT_MULTI_PAXOS_PARAMS: Readonly<MultiPaxosParams> = Object.freeze({ heartbeatIntervalMs: 100, electionTimeoutMsMin: 500, electionTimeoutMsMax: 1_000, catchUpBatch: 200 });
+export const DEFAULT_MULTI_PAXOS_PARAMS: Readonly<MultiPaxosParams> = Object.freeze({ heartbeatIntervalMs: 100, electionTimeoutMsMin: 500, electionTimeoutMsMax: 1_000, catchUpBatch: 200, repeatedLeaderElection: false });
+
+const INTEGER_PARAMS = ['heartbeatIntervalMs', 'electionTimeoutMsMin', 'electionTimeoutMsMax', 'catchUpBatch'] as const;
 
 export const SLOTS_MAX = 1_000_000;
 const PENDING_MAX = 10_000;
@@ -43,9 +54,10 @@ const GAP_SCAN_MAX = 1_024;
 
 export function parseMultiPaxosParams(raw: unknown): MultiPaxosParams {
   const params = overlayParams<MultiPaxosParams>('multi-paxos', raw, DEFAULT_MULTI_PAXOS_PARAMS);
-  for (const name of Object.keys(DEFAULT_MULTI_PAXOS_PARAMS) as (keyof MultiPaxosParams)[]) {
+  for (const name of INTEGER_PARAMS) {
     if (!Number.isInteger(params[name]) || params[name] < 1 || params[name] > 600_000) throw new Error(`multi-paxos: ${name} must be an integer in [1, 600000]`);
   }
+  if (typeof params.repeatedLeaderElection !== 'boolean') throw new Error(`multi-paxos: repeatedLeaderElection must be true or false, got ${JSON.stringify(params.repeatedLeaderElection)}`);
   if (params.electionTimeoutMsMax < params.electionTimeoutMsMin) throw new Error('multi-paxos: electionTimeoutMsMax must be ≥ electionTimeoutMsMin');
   if (params.heartbeatIntervalMs * 2 > params.electionTimeoutMsMin) throw new Error('multi-paxos: heartbeatIntervalMs must be at most half of electionTimeoutMsMin');
   return params;
@@ -83,6 +95,9 @@ export class MultiPaxosCore implements ProtocolCore {
   /** Leader: the next free slot, and the slots it is driving to a decision. */
   private nextSlot = 1;
   private readonly proposals = new Map<number, { value: SlotValue; accepts: Set<NodeId> }>();
+  /** repeatedLeaderElection: the leader is running phase 1 for its next round, and the commands that round will propose. */
+  private reelecting = false;
+  private queued: SlotValue[] = [];
   /** Clients waiting at this node: command id → request id. */
   private readonly waiting = new Map<string, string>();
   private readonly out = new Outbox();
@@ -186,8 +201,22 @@ export class MultiPaxosCore implements ProtocolCore {
     }
     if (this.proposals.size >= PENDING_MAX || this.nextSlot > SLOTS_MAX) return this.out.reply(requestId, { type: 'fail', error: 'the leader is overloaded (or the log is full); retry' });
     this.waiting.set((value as { id: string }).id, requestId);
+    if (this.params.repeatedLeaderElection) {
+      this.queued.push(value);
+      return this.startRound();
+    }
     this.propose(this.nextSlot, value);
     this.nextSlot += 1;
+  }
+
+  /**
+   * repeatedLeaderElection: phase 1 again, with a fresh ballot, for the queued commands — once
+   * the previous round's slots are all chosen (a newer ballot would orphan their accepted replies).
+   */
+  private startRound(): void {
+    if (this.reelecting || this.proposals.size > 0 || this.queued.length === 0) return;
+    this.reelecting = true;
+    this.preparePhase1();
   }
 
   private slotValueOf(requestId: string, op: ClientOp): SlotValue | string {
@@ -228,6 +257,7 @@ export class MultiPaxosCore implements ProtocolCore {
     this.proposals.delete(slot);
     this.learn(slot, proposal.value);
     for (const node of this.context.peers) this.out.send(node, 'chosen', { slot, value: proposal.value });
+    if (this.params.repeatedLeaderElection) this.startRound();
   }
 
   // ---- acceptor ----------------------------------------------------------------------------
@@ -288,15 +318,20 @@ export class MultiPaxosCore implements ProtocolCore {
   // ---- elections ---------------------------------------------------------------------------
 
   private campaign(): void {
+    this.role = 'candidate';
+    this.leader = null;
+    this.resetElectionTimer();
+    this.preparePhase1();
+  }
+
+  /** Phase 1 with the next ballot of this node, from the first slot not known chosen. */
+  private preparePhase1(): void {
     this.round = Math.max(this.round, this.promised?.round ?? 0) + 1;
     this.out.persist(KEY.round, this.round);
     this.ballot = { round: this.round, node: this.context.self };
-    this.role = 'candidate';
-    this.leader = null;
     this.promises = new Map();
     this.phase1From = this.firstUnchosen;
     this.out.note('prepare', { ballot: this.ballot, fromSlot: this.phase1From });
-    this.resetElectionTimer();
     for (const node of this.all) {
       if (node === this.context.self) this.onPrepare(node, this.ballot, this.phase1From);
       else this.out.send(node, 'prepare', { ballot: this.ballot, fromSlot: this.phase1From });
@@ -304,16 +339,37 @@ export class MultiPaxosCore implements ProtocolCore {
   }
 
   private onPromise(source: NodeId, ballot: Ballot, accepted: [number, Accepted][]): void {
-    if (this.role !== 'candidate' || !sameBallot(ballot, this.ballot)) return;
+    const collecting = this.role === 'candidate' || (this.role === 'leader' && this.reelecting);
+    if (!collecting || !sameBallot(ballot, this.ballot)) return;
     this.promises.set(source, accepted);
     if (this.promises.size < this.majority) return;
-    this.becomeLeader();
+    if (this.role === 'candidate') return this.becomeLeader();
+    this.reelected();
+  }
+
+  /** repeatedLeaderElection: phase 1 of a round done — re-propose what the promises carry, then the queued commands. */
+  private reelected(): void {
+    this.reelecting = false;
+    this.adoptPromises();
+    for (const value of this.queued) {
+      this.propose(this.nextSlot, value);
+      this.nextSlot += 1;
+    }
+    this.queued = [];
   }
 
   /** Phase 1 done: re-propose, slot by slot, the highest-ballot value a majority reported (P2c); fill gaps with no-ops. */
   private becomeLeader(): void {
     this.role = 'leader';
     this.leader = this.context.self;
+    const { refilled, gaps } = this.adoptPromises();
+    this.out.note('elected', { ballot: this.ballot, fromSlot: this.phase1From, reproposed: refilled, noops: gaps });
+    this.out.cancelTimer(TIMER.election);
+    this.heartbeat();
+  }
+
+  /** The promises of a majority: every value they might have chosen is proposed again under this ballot (P2c), gaps as no-ops. */
+  private adoptPromises(): { refilled: number; gaps: number } {
     const highest = new Map<number, Accepted>();
     for (const list of this.promises.values()) {
       for (const [slot, entry] of list) {
@@ -333,9 +389,7 @@ export class MultiPaxosCore implements ProtocolCore {
       else refilled += 1;
       this.propose(slot, entry?.value ?? { kind: 'noop' });
     }
-    this.out.note('elected', { ballot: this.ballot, fromSlot: this.phase1From, reproposed: refilled, noops: gaps });
-    this.out.cancelTimer(TIMER.election);
-    this.heartbeat();
+    return { refilled, gaps };
   }
 
   private onNack(promised: Ballot | null): void {
@@ -357,6 +411,8 @@ export class MultiPaxosCore implements ProtocolCore {
     this.role = 'follower';
     this.ballot = null;
     this.proposals.clear();
+    this.reelecting = false;
+    this.queued = [];
     this.out.cancelTimer(TIMER.heartbeat);
     this.resetElectionTimer();
     // Clients waiting here may or may not see their command chosen by the next leader.
@@ -372,6 +428,8 @@ export class MultiPaxosCore implements ProtocolCore {
     for (const [slot, proposal] of this.proposals) {
       for (const node of this.context.peers) if (!proposal.accepts.has(node)) this.out.send(node, 'accept', { ballot: this.ballot, slot, value: proposal.value });
     }
+    // A round's prepares or promises may have been lost too.
+    if (this.reelecting) for (const node of this.context.peers) if (!this.promises.has(node)) this.out.send(node, 'prepare', { ballot: this.ballot, fromSlot: this.phase1From });
   }
 
   private onHeartbeat(source: NodeId, ballot: Ballot, chosenUpTo: number): void {
@@ -468,7 +526,7 @@ function isAcceptedEntry(raw: unknown): boolean {
 
 export const MULTI_PAXOS: ProtocolDefinition = Object.freeze({
   name: 'multi-paxos',
-  summary: 'Multi-Paxos: a stable leader runs phase 1 once, then one phase 2 round per command of a replicated key-value log; same client interface as Raft (book §4).',
+  summary: 'Multi-Paxos: a stable leader runs phase 1 once, then one phase 2 round per command of a replicated key-value log (with repeatedLeaderElection: phase 1 again before every round); same client interface as Raft (book §4).',
   parseParams: (raw: unknown): Record<string, unknown> => ({ ...parseMultiPaxosParams(raw) }),
   create: (context: CoreContext): ProtocolCore => new MultiPaxosCore(context),
 });
