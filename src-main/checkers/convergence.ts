@@ -63,6 +63,12 @@ export interface ConvergenceInput {
   values?: 'written' | 'merged';
   /** Which replicas must hold a key (a partitioned store); absent: all of them. A key is compared only among its holders. */
   holders?: (key: string) => readonly string[];
+  /**
+   * The written values one held value stands for — Dynamo's `{siblings: [...]}` is several
+   * concurrent writes, none of which wrote the list — each traced on its own; absent or empty:
+   * the value itself.
+   */
+  versions?: (value: unknown) => readonly unknown[];
 }
 
 /** Are all replicas equal, key by key, and (with a history) does each hold only written values? */
@@ -72,7 +78,9 @@ export function checkConvergence(input: ConvergenceInput): ConvergenceCheck {
   const trace = input.history && input.values !== 'merged' ? writtenIndex(input.history, input.functions ?? DEFAULT_REGISTER_FUNCTIONS) : null;
   const writtenOf = (key: string, present: boolean, value: unknown): Written => {
     if (!present || trace === null) return null;
-    return trace.get(key)?.get(canonicalValue(value)) ?? 'never';
+    const held = input.versions?.(value) ?? [];
+    // A value that stands for several writes is only as written as the least written of them.
+    return leastWritten((held.length > 0 ? held : [value]).map((version) => trace.get(key)?.get(canonicalValue(version)) ?? 'never'));
   };
   const keys = [...new Set(states.flatMap(({ state }) => [...state.keys()]))].sort();
   const differing: DifferingKey[] = [];
@@ -122,6 +130,12 @@ function summarize(names: string[], differing: DifferingKey[], differingCount: n
     parts.push(`${unwritten.length} value(s) held that no acknowledged or pending write wrote; first: ${first.replica} holds ${canonicalValue(first.value)}${first.written === 'fail' ? ' (written only by a failed write)' : ' (never written)'}`);
   }
   return parts.length > 0 ? parts.join('; ') : `${names.length} replica(s) hold the same state`;
+}
+
+const WRITTEN_RANK: Record<'never' | 'fail' | 'info' | 'ok', number> = { never: 0, fail: 1, info: 2, ok: 3 };
+
+function leastWritten(outcomes: readonly Written[]): Written {
+  return outcomes.reduce<Written>((least, outcome) => (least === null || (outcome !== null && WRITTEN_RANK[outcome] < WRITTEN_RANK[least]) ? outcome : least), null);
 }
 
 function entries<T>(map: ReadonlyMap<string, T> | Readonly<Record<string, T>>): [string, T][] {

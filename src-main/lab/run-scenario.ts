@@ -6,6 +6,7 @@ import type { Scenario, ScenarioCheck } from '../scenario/scenario.ts';
 import { checkSplitBrain, checkSuspicion, judged, type CheckResult, type Verdict } from '../checks/run-checks.ts';
 import { checkDurability } from '../checkers/durability.ts';
 import { checkConvergence } from '../checkers/convergence.ts';
+import { storedVersions } from '../sim/checks.ts';
 import { checkCarts } from '../checkers/cart.ts';
 import { checkCredits, finalBalances } from '../checkers/crdt-credits.ts';
 import { RaftInvariantMonitor, type RaftInvariantsResult } from '../checkers/raft-invariants.ts';
@@ -198,7 +199,8 @@ function judge(run: LabRun, scenario: Scenario, finalReads: Map<string, Complete
         // A cart's replicas hold merged carts and siblings, which no single write wrote as is;
         // a calm node's collections hold facts its rules derived from the inputs.
         const values = scenario.workload?.kind === 'cart' || scenario.workload?.kind === 'crdt' || scenario.workload?.kind === 'input' ? 'merged' : 'written';
-        const result = checkConvergence({ replicas, history, values, ...(holdersOf ? { holders: holdersOf } : {}) });
+        // A Dynamo replica shows concurrent versions as {siblings: [...]}: each sibling is traced to its write.
+        const result = checkConvergence({ replicas, history, values, versions: storedVersions, ...(holdersOf ? { holders: holdersOf } : {}) });
         return judged('convergence', check.expect, asVerdict(result.verdict), result.summary, result.differing);
       }
       case 'raft-invariants': {
