@@ -427,8 +427,11 @@ function twoPhaseCommitOperations(run: ClientSetting): ClientOperation[] {
   // Without the parameters: a kv coordinator names itself in a `coordinator` fact, a bank one does not.
   const keyValue = data === 'kv' || (data === undefined && run.facts.some((facts) => facts['coordinator'] !== undefined));
   if (!keyValue) return bankOperations(run);
+  const rounds = run.protocol === '3pc'
+    ? 'can-commit, votes, pre-commit, acknowledgements, do-commit, have-committed'
+    : 'prepare, votes, commit, acknowledgements';
   return [
-    { ...PUT, explain: 'Writes the value on every participant in one transaction (prepare, votes, commit, acknowledgements).' },
+    { ...PUT, explain: `Writes the value on every participant in one transaction (${rounds}).` },
     { ...GET, explain: 'The coordinator answers from what it has committed (null when the key was never written).' },
   ];
 }

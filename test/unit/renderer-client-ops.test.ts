@@ -248,6 +248,16 @@ describe('client ops: 2pc', () => {
     assert.equal(outcomeLine(ask(cluster, 'n1', built(operations, 'get', { key: 'k' }))), 'get k → v');
   });
 
+  it('3pc kv: the same operations, explained with three-phase commit\'s rounds', () => {
+    const { cluster, params } = clusterOf('3pc', { data: 'kv' });
+    const operations = clientOperations(settingFor('3pc', params));
+    assert.deepEqual(operations.map((candidate) => candidate.id), ['put', 'get']);
+    assert.match(operations[0]!.explain, /pre-commit/);
+    assert.doesNotMatch(clientOperations(settingFor('2pc', params))[0]!.explain, /pre-commit/);
+    assert.equal(ask(cluster, 'n1', built(operations, 'put', { key: 'k', value: 'v' })).result.type, 'ok');
+    assert.equal(outcomeLine(ask(cluster, 'n1', built(operations, 'get', { key: 'k' }))), 'get k → v');
+  });
+
   it('without the parameters, a coordinator fact tells kv from bank', () => {
     const { cluster } = clusterOf('2pc', { data: 'kv' });
     const statuses = [...cluster.cores.values()].map((core) => core.status());
