@@ -14,50 +14,51 @@
 // exactly-once writes (§6.3, see state-machine.ts); single-server membership changes (§4.1);
 // snapshots and InstallSnapshot (§7, Figure 13).
 //
-// Reads: read-index (dissertation §6.4), not reads through the log. A `get` at the leader
-// records readIndex = commitIndex (or the index of the leader's term-start no-op while no
-// entry of its term is committed: until then it does not know the true commit index), then
-// starts a new heartbeat round; once a majority acknowledged a round started after the read
-// arrived, this node was still the leader when the read arrived, and the read is answered
-// from the state machine once appliedIndex ≥ readIndex. We chose it over logging reads
-// because a read then costs one heartbeat round and no disk write, and the log (and the
-// snapshots) grow only with writes. A deposed leader cannot serve: a majority will not
-// acknowledge its round. We do not use lease reads: they would trust the nodes' clocks,
-// which the lab skews on purpose.
+// Reads: read-index (dissertation §6.4), not reads through the log, nor leases: see
+// read-index.ts for why.
 //
 // Shape (etcd-raft style): a pure state machine. Every input runs to completion and returns a
 // Ready; roles are step functions swapped by becomeFollower/becomePreCandidate/
 // becomeCandidate/becomeLeader, which assert the transition is legal.
 //
-// On a pipelined host (CoreContext.pipelined; the node runtime and the simulator are) the
-// leader writes its log in parallel with replicating it (dissertation §10.2.1, as etcd does):
-// its AppendEntries and all client replies are `early` effects, and it counts itself toward a
-// commit majority only up to `durableIndex`, which the host's `persisted` calls advance.
-// Proposals and reads wait for the host's `flush` at the end of a batch of inputs, so a batch
-// travels in one AppendEntries per follower and shares one heartbeat round. Followers' and
-// candidates' messages still wait for their writes, and no message of a term leaves before the
-// term and vote are durable. Without `pipelined`, every effect waits for the step's writes.
+// On a pipelined host (CoreContext.pipelined) the leader writes its log in parallel with
+// replicating it (dissertation §10.2.1; see pipeline.ts). Proposals and reads wait for the
+// host's `flush` at the end of a batch of inputs, so a batch travels in one AppendEntries per
+// follower and shares one heartbeat round. Followers' and candidates' messages still wait for
+// their writes. Without `pipelined`, every effect waits for the step's writes.
+//
+// This file holds the state, the role transitions, the step functions and the wiring; the
+// rules live beside it, one idea a file (as etcd-raft splits raft.go from progress/, quorum/
+// and read_only.go): election.ts (vote rules, tallies, the election timeout), log-matching.ts
+// (the follower's consistency check), progress.ts (the leader's view of one follower),
+// quorum.ts (majorities), membership.ts (configurations), service.ts (the key-value service
+// and the clients waiting on it), read-index.ts (reads), pipeline.ts (what is on disk),
+// outbox.ts (the step's effects), view.ts (the UI's status); log.ts (the log, stable keys),
+// state-machine.ts (the map and its sessions), messages.ts, params.ts, entries.ts.
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, Ready } from '../../contract/core.ts';
-import { emptyReady, RAFT_VIEW_LOG_TAIL_MAX, type RaftView } from '../../contract/core.ts';
 import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
+import { assert } from './assert.ts';
+import { entryDigest } from './entries.ts';
+import { drawElectionTimeoutMs, electionLost, electionWon, grantedBy, grantsPreVote, grantsVote } from './election.ts';
+import { checkAppend, firstNewEntry } from './log-matching.ts';
 import { RaftLog, STABLE_KEY, type Entry, type HardState, type Snapshot } from './log.ts';
+import { latestConfiguration, planMembershipChange, votersAt, type MembershipRequest } from './membership.ts';
 import {
-  MESSAGE,
-  parseMessage,
-  type AppendEntriesReply,
-  type AppendEntriesRequest,
-  type InstallSnapshotReply,
-  type InstallSnapshotRequest,
-  type RaftMessage,
-  type VoteReply,
-  type VoteRequest,
+  MESSAGE, parseMessage, type AppendEntriesReply, type AppendEntriesRequest, type InstallSnapshotReply, type InstallSnapshotRequest,
+  type RaftMessage, type VoteReply, type VoteRequest,
 } from './messages.ts';
+import { Outbox } from './outbox.ts';
 import { parseRaftParams, type RaftParams } from './params.ts';
-import { KvStateMachine, type Command } from './state-machine.ts';
-import { entryDigest, entrySummary, parseOp } from './entries.ts';
-
+import { WritePipeline } from './pipeline.ts';
+import {
+  appendBatchLimit, appendSent, backOff, heardFrom, isStaleRejection, matched, needsSnapshot, newProgress, snapshotSent, type Progress,
+} from './progress.ts';
+import { hasQuorum, quorumMatchIndex, quorumSize } from './quorum.ts';
+import { readIndexOf } from './read-index.ts';
+import { KvService } from './service.ts';
+import { raftStatus } from './view.ts';
 
 export const TIMER = Object.freeze({
   election: 'election',
@@ -67,43 +68,9 @@ export const TIMER = Object.freeze({
 
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
 
-/** What the leader knows of one follower (Figure 2: nextIndex[], matchIndex[]). */
-interface Progress {
-  nextIndex: number;
-  matchIndex: number;
-  /** The latest heartbeat round this follower acknowledged (read-index). */
-  roundAcked: number;
-  /** Heard from since the last check-quorum. */
-  recentActive: boolean;
-  /**
-   * Probing (etcd-raft's probe state): after a rejection, the prevLogIndex of the latest
-   * append sent to this follower, else null. While probing the leader sends one append at a
-   * time (on the rejection, or with a heartbeat) and ignores rejections of any other: with
-   * several appends in flight, the rejections of those sent before the back-off are stale,
-   * and answering each would send the same batch again and again.
-   */
-  probeIndex: number | null;
-}
-
-interface PendingWrite {
-  requestId: string;
-  term: number;
-}
-
-interface PendingRead {
-  requestId: string;
-  key: string;
-  readIndex: number;
-  round: number;
-}
-
 /** Tests watch every applied entry to check state machine safety; the lab passes none. */
 export interface ApplyObserver {
   applied(entry: Entry): void;
-}
-
-function assert(condition: boolean, why: string): asserts condition {
-  if (!condition) throw new Error(`raft: assertion failed: ${why}`);
 }
 
 type StepFunction = (source: NodeId, message: RaftMessage) => void;
@@ -120,8 +87,8 @@ export class RaftCore implements ProtocolCore {
   private readonly log: RaftLog;
   private snapshot: Snapshot | null = null;
   private snapshotVoters: string[];
-  // Volatile state.
-  private readonly machine = new KvStateMachine();
+  // Volatile state: the state machine and the clients waiting on it, then Raft's own.
+  private readonly service: KvService;
   private role: Role = 'follower';
   private stepRole: StepFunction = this.stepFollower;
   private leader: NodeId | null = null;
@@ -132,8 +99,6 @@ export class RaftCore implements ProtocolCore {
   private latestConfigIndex = 0;
   private votes = new Map<NodeId, boolean>();
   private readonly progress = new Map<NodeId, Progress>();
-  private readonly pendingWrites = new Map<number, PendingWrite>();
-  private pendingReads: PendingRead[] = [];
   private round = 0;
   private termStartIndex = 0;
   private leaderContactMs = Number.NEGATIVE_INFINITY;
@@ -142,24 +107,14 @@ export class RaftCore implements ProtocolCore {
   private electionArmed = { atMs: 0, timeoutMs: 0 };
   private recovered = false;
   private hardDirty = false;
-  private readonly writes = new Map<string, unknown>();
-  private ready: Ready = emptyReady();
-  // Pipelined hosts (CoreContext.pipelined; dissertation §10.2.1). The leader's AppendEntries
-  // and every client reply leave as `early` effects, before the step's writes are durable; the
-  // host says with `persisted` which steps' writes are. The leader counts itself toward a
-  // commit majority only up to `durableIndex`, so an entry is committed only once a majority
-  // has it on disk, the leader included or not. Appends wait for `flush`, so all the proposals
-  // of one batch of input travel in one AppendEntries per follower.
+  private readonly outbox = new Outbox();
+  /** How the service answers a client: as any reply of this core. */
+  private readonly answer = (requestId: string, result: ClientResult): void => this.reply(requestId, result);
+  // Pipelined hosts (CoreContext.pipelined; pipeline.ts): early effects, and the leader counts
+  // itself toward a commit only for what its disk holds. Appends wait for `flush`, so all the
+  // proposals of one batch of input travel in one AppendEntries per follower.
   private readonly pipelined: boolean;
-  /** The log prefix this node's disk is known to hold (pipelined; otherwise the whole log). */
-  private durableIndex = 0;
-  /** The token of the latest step that persisted, and of the latest one the host said is durable. */
-  private persistToken = 0;
-  private durableToken = 0;
-  /** The token of the latest step that wrote term and vote: no early message before it is durable. */
-  private hardToken = 0;
-  /** Steps whose writes are not known durable yet, and the log's last index after each. */
-  private unpersisted: { token: number; lastIndex: number }[] = [];
+  private readonly disk: WritePipeline;
   /** Proposals (or acknowledgements) since the last flush: followers may lack entries. */
   private replicationDue = false;
   /** Reads since the last flush: the next heartbeat round starts at the flush. */
@@ -177,12 +132,14 @@ export class RaftCore implements ProtocolCore {
     if (unknown.length > 0) throw new Error(`raft: voters ${unknown.join(', ')} are not nodes of the cluster (${cluster.join(', ')})`);
     this.snapshotVoters = [...initial];
     this.voters = [...initial];
-    this.log = new RaftLog((key, value) => this.writes.set(key, value));
+    this.log = new RaftLog((key, value) => this.outbox.write(key, value));
+    this.service = new KvService(this.params.maxPendingRequests);
     this.pipelined = context.pipelined === true;
+    this.disk = new WritePipeline(this.pipelined);
   }
 
   step(input: CoreInput): Ready {
-    this.ready = emptyReady();
+    this.outbox.begin();
     this.nowMs = input.nowMs;
     if (input.kind === 'recover') {
       this.recover(input.stable);
@@ -198,7 +155,7 @@ export class RaftCore implements ProtocolCore {
 
   /** Pipelined hosts, after every batch of inputs: one append (or one heartbeat round) per follower for the whole batch. */
   flush(nowMs: number): Ready {
-    this.ready = emptyReady();
+    this.outbox.begin();
     this.nowMs = nowMs;
     assert(this.pipelined && this.recovered, 'flush comes from a pipelined host, after `recover`');
     if (this.role === 'leader' && this.roundDue) this.sendHeartbeatRound();
@@ -210,13 +167,9 @@ export class RaftCore implements ProtocolCore {
 
   /** Pipelined hosts: the writes of every step up to `token` are on disk. */
   persisted(token: number, nowMs: number): Ready {
-    this.ready = emptyReady();
+    this.outbox.begin();
     this.nowMs = nowMs;
-    assert(this.pipelined && token > this.durableToken && token <= this.persistToken, `persisted ${token} out of order (durable ${this.durableToken}, last ${this.persistToken})`);
-    this.durableToken = token;
-    while (this.unpersisted.length > 0 && this.unpersisted[0]!.token <= token) {
-      this.durableIndex = Math.max(this.durableIndex, this.unpersisted.shift()!.lastIndex);
-    }
+    this.disk.persisted(token);
     this.maybeCommit();
     return this.endStep();
   }
@@ -224,17 +177,13 @@ export class RaftCore implements ProtocolCore {
   /** The step's writes (the hard state last), and on a pipelined host the token that `persisted` will return. */
   private endStep(): Ready {
     const hardWritten = this.hardDirty;
-    if (this.hardDirty) this.writes.set(STABLE_KEY.hard, { term: this.term, votedFor: this.votedFor } satisfies HardState);
     this.hardDirty = false;
-    for (const [key, value] of this.writes) this.ready.persist.push({ key, value });
-    this.writes.clear();
-    if (this.pipelined && this.ready.persist.length > 0) {
-      this.persistToken += 1;
-      this.ready.persistedToken = this.persistToken;
-      this.unpersisted.push({ token: this.persistToken, lastIndex: this.log.lastIndex });
-      if (hardWritten) this.hardToken = this.persistToken;
+    const ready = this.outbox.finish(hardWritten ? { term: this.term, votedFor: this.votedFor } : null);
+    if (ready.persist.length > 0) {
+      const token = this.disk.stepWrote({ lastIndex: this.log.lastIndex, hardState: hardWritten });
+      if (token !== undefined) ready.persistedToken = token;
     }
-    return this.ready;
+    return ready;
   }
 
   roleName(): string {
@@ -242,47 +191,11 @@ export class RaftCore implements ProtocolCore {
   }
 
   status(): CoreStatus {
-    return {
-      role: this.role,
-      facts: {
-        term: this.term,
-        votedFor: this.votedFor,
-        leader: this.leader,
-        commitIndex: this.commitIndex,
-        appliedIndex: this.appliedIndex,
-        lastIndex: this.log.lastIndex,
-        snapshotIndex: this.log.snapshotIndex,
-        voters: this.voters.join(','),
-      },
-      data: Object.fromEntries(this.machine.data),
-      view: this.view(),
-    };
-  }
-
-  /** What the Raft view in the UI draws: bounded (the log's tail only), sent on every change. */
-  private view(): RaftView {
-    const firstShown = Math.max(this.log.snapshotIndex + 1, this.log.lastIndex - RAFT_VIEW_LOG_TAIL_MAX + 1);
-    const leading = this.role === 'leader';
-    const armed = this.electionArmed;
-    return {
-      protocol: 'raft', source: 'live', role: this.role, term: this.term, votedFor: this.votedFor, leader: this.leader,
-      commitIndex: this.commitIndex, appliedIndex: this.appliedIndex, lastIndex: this.log.lastIndex,
-      snapshot: { index: this.log.snapshotIndex, term: this.log.snapshotTerm },
-      logTail: this.log.slice(firstShown, RAFT_VIEW_LOG_TAIL_MAX).map((entry) => ({
-        index: entry.index, term: entry.term, kind: entry.kind, summary: entrySummary(entry),
-      })),
-      // A leader's election timer is cancelled (becomeLeader); every other role's runs.
-      election: leading ? null : { timeoutMs: armed.timeoutMs, remainingMs: armed.atMs + armed.timeoutMs - this.nowMs, atNodeMs: this.nowMs },
-      followers: leading
-        ? [...this.progress].map(([id, progress]) => ({
-          id, matchIndex: progress.matchIndex, nextIndex: progress.nextIndex,
-          inflight: Math.max(0, progress.nextIndex - 1 - progress.matchIndex),
-          needsSnapshot: progress.nextIndex <= this.log.snapshotIndex, responsive: progress.roundAcked >= this.round - 2,
-        }))
-        : [],
-      pending: { writes: this.pendingWrites.size, reads: this.pendingReads.length },
-      voters: [...this.voters],
-    };
+    return raftStatus({
+      role: this.role, term: this.term, votedFor: this.votedFor, leader: this.leader, commitIndex: this.commitIndex,
+      appliedIndex: this.appliedIndex, log: this.log, electionArmed: this.electionArmed, nowMs: this.nowMs, progress: this.progress,
+      round: this.round, pendingWrites: this.service.pendingWrites, pendingReads: this.service.pendingReads, voters: this.voters,
+    }, this.service.machine.data);
   }
 
   /** The entry at `index` (undefined once compacted): for tests and invariant monitors. */
@@ -305,13 +218,13 @@ export class RaftCore implements ProtocolCore {
     this.snapshot = (stable.get(STABLE_KEY.snapshot) as Snapshot | undefined) ?? null;
     this.log.load(stable, this.snapshot);
     if (this.snapshot !== null) {
-      this.machine.restore(this.snapshot.machine);
+      this.service.machine.restore(this.snapshot.machine);
       this.snapshotVoters = [...this.snapshot.voters];
       this.commitIndex = this.snapshot.index;
       this.appliedIndex = this.snapshot.index;
     }
     this.refreshConfig();
-    this.durableIndex = this.log.lastIndex;
+    this.disk.recovered(this.log.lastIndex);
     this.resetElectionTimer();
     this.note('recovered', { term: this.term, votedFor: this.votedFor, lastIndex: this.log.lastIndex, snapshotIndex: this.log.snapshotIndex });
   }
@@ -343,7 +256,7 @@ export class RaftCore implements ProtocolCore {
     this.votes = new Map([[this.self, true]]);
     this.resetElectionTimer();
     this.note('role', { role: this.role, term: this.term });
-    if (this.tallyWon()) {
+    if (electionWon(this.votes, this.voters)) {
       this.becomeCandidate();
       return;
     }
@@ -362,7 +275,7 @@ export class RaftCore implements ProtocolCore {
     this.votes = new Map([[this.self, true]]);
     this.resetElectionTimer();
     this.note('role', { role: this.role, term: this.term });
-    if (this.tallyWon()) {
+    if (electionWon(this.votes, this.voters)) {
       this.becomeLeader();
       return;
     }
@@ -375,28 +288,24 @@ export class RaftCore implements ProtocolCore {
     this.stepRole = this.stepLeader;
     this.leader = this.self;
     this.progress.clear();
-    for (const peer of this.voters) if (peer !== this.self) this.progress.set(peer, this.newProgress());
-    this.ready.timers.push({ kind: 'cancel', timer: TIMER.election });
+    for (const peer of this.voters) if (peer !== this.self) this.progress.set(peer, newProgress(this.log.lastIndex));
+    this.outbox.timer({ kind: 'cancel', timer: TIMER.election });
     this.note('role', { role: this.role, term: this.term });
     // lastIndex/lastTerm: what the new leader's log holds, so that a trace monitor can check leader completeness.
-    this.note('elected', { term: this.term, votes: [...this.votes].filter(([, granted]) => granted).map(([id]) => id), lastIndex: this.log.lastIndex, lastTerm: this.log.termAt(this.log.lastIndex) ?? 0 });
+    this.note('elected', { term: this.term, votes: grantedBy(this.votes), lastIndex: this.log.lastIndex, lastTerm: this.log.termAt(this.log.lastIndex) ?? 0 });
     // §8: a new leader commits a blank no-op entry of its term, which also commits (Figure 8) what earlier terms left.
     this.appendEntry({ index: this.log.lastIndex + 1, term: this.term, kind: 'noop' });
     this.termStartIndex = this.log.lastIndex;
     this.sendHeartbeats();
-    this.ready.timers.push({ kind: 'set', timer: TIMER.checkQuorum, afterMs: this.params.electionTimeoutMsMax });
+    this.outbox.timer({ kind: 'set', timer: TIMER.checkQuorum, afterMs: this.params.electionTimeoutMsMax });
     this.maybeCommit();
   }
 
-  /** A leader that steps down: what it promised but did not commit may still commit, or not. */
+  /** A leader that steps down answers the clients it holds (service.ts) and forgets its followers. */
   private abandonLeadership(): void {
-    for (const write of this.pendingWrites.values()) this.reply(write.requestId, { type: 'info', error: 'leadership-lost' });
-    this.pendingWrites.clear();
-    // A read that was not answered had no effect: it certainly did not happen.
-    for (const read of this.pendingReads) this.reply(read.requestId, { type: 'fail', error: 'leadership-lost' });
-    this.pendingReads = [];
+    this.service.abandon(this.answer);
     this.progress.clear();
-    this.ready.timers.push({ kind: 'cancel', timer: TIMER.heartbeat }, { kind: 'cancel', timer: TIMER.checkQuorum });
+    this.outbox.timer({ kind: 'cancel', timer: TIMER.heartbeat }, { kind: 'cancel', timer: TIMER.checkQuorum });
     this.note('step-down', { term: this.term });
   }
 
@@ -505,25 +414,20 @@ export class RaftCore implements ProtocolCore {
   private onVote(source: NodeId, granted: boolean): void {
     if (!this.voters.includes(source)) return;
     this.votes.set(source, granted);
-    if (this.tallyWon()) {
+    if (electionWon(this.votes, this.voters)) {
       if (this.role === 'pre-candidate') this.becomeCandidate();
       else this.becomeLeader();
       return;
     }
-    const rejections = [...this.votes].filter(([id, vote]) => !vote && this.voters.includes(id)).length;
-    if (rejections >= this.quorum()) {
+    if (electionLost(this.votes, this.voters)) {
       this.note('election-lost', { term: this.term, role: this.role });
       this.becomeFollower(this.term, null);
     }
   }
 
-  private tallyWon(): boolean {
-    return this.voters.filter((id) => this.votes.get(id) === true).length >= this.quorum();
-  }
-
-  /** Figure 2, RequestVote: "If votedFor is null or candidateId, and candidate's log is at least as up-to-date as receiver's log, grant vote". */
+  /** Figure 2, RequestVote (election.ts has the rule); a granted vote is written before the reply leaves. */
   private onRequestVote(source: NodeId, request: VoteRequest): void {
-    const granted = (this.votedFor === null || this.votedFor === source) && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm);
+    const granted = grantsVote({ votedFor: this.votedFor, log: this.log }, source, request);
     if (granted) {
       this.votedFor = source;
       this.hardDirty = true;
@@ -533,9 +437,9 @@ export class RaftCore implements ProtocolCore {
     this.send(source, MESSAGE.requestVoteReply, { term: this.term, voteGranted: granted } satisfies VoteReply);
   }
 
-  /** Dissertation §9.6: grant if the candidate could win: its log is up-to-date, and we have no leader we heard from lately. */
+  /** Dissertation §9.6 (election.ts has the rule): a pre-vote changes neither term nor vote. */
   private onPreVote(source: NodeId, request: VoteRequest): void {
-    const granted = request.term > this.term && this.log.isUpToDate(request.lastLogIndex, request.lastLogTerm) && !this.hasLiveLeader();
+    const granted = grantsPreVote({ term: this.term, log: this.log, hasLiveLeader: this.hasLiveLeader() }, request);
     this.send(source, MESSAGE.preVoteReply, { term: granted ? request.term : this.term, voteGranted: granted } satisfies VoteReply);
   }
 
@@ -556,24 +460,19 @@ export class RaftCore implements ProtocolCore {
 
   private checkQuorum(): void {
     const active = this.voters.filter((id) => id === this.self || this.progress.get(id)?.recentActive === true).length;
-    if (this.params.checkQuorum && active < this.quorum()) {
+    if (this.params.checkQuorum && active < quorumSize(this.voters)) {
       this.note('check-quorum-failed', { term: this.term, active });
       this.becomeFollower(this.term, null);
       return;
     }
     for (const progress of this.progress.values()) progress.recentActive = false;
-    this.ready.timers.push({ kind: 'set', timer: TIMER.checkQuorum, afterMs: this.params.electionTimeoutMsMax });
+    this.outbox.timer({ kind: 'set', timer: TIMER.checkQuorum, afterMs: this.params.electionTimeoutMsMax });
   }
 
   private resetElectionTimer(): void {
-    const { electionTimeoutMsMin: min, electionTimeoutMsMax: max } = this.params;
-    const afterMs = min + Math.floor(this.random() * (max - min + 1));
-    this.ready.timers.push({ kind: 'set', timer: TIMER.election, afterMs: Math.min(afterMs, max) });
-    this.electionArmed = { atMs: this.nowMs, timeoutMs: Math.min(afterMs, max) };
-  }
-
-  private quorum(): number {
-    return Math.floor(this.voters.length / 2) + 1;
+    const afterMs = drawElectionTimeoutMs(this.params, this.random);
+    this.outbox.timer({ kind: 'set', timer: TIMER.election, afterMs });
+    this.electionArmed = { atMs: this.nowMs, timeoutMs: afterMs };
   }
 
   // ---- replication: follower side ---------------------------------------------------------
@@ -583,26 +482,13 @@ export class RaftCore implements ProtocolCore {
     this.leaderContactMs = this.nowMs;
     this.resetElectionTimer();
     const echo = { rejectedIndex: request.prevLogIndex, round: request.round };
-    let prevLogIndex = request.prevLogIndex;
-    let prevLogTerm = request.prevLogTerm;
-    let entries = request.entries;
-    if (prevLogIndex < this.log.snapshotIndex) {
-      // The snapshot's prefix is committed, so it matches the leader's log: skip what it covers.
-      entries = entries.filter((entry) => entry.index > this.log.snapshotIndex);
-      prevLogIndex = this.log.snapshotIndex;
-      prevLogTerm = this.log.snapshotTerm;
-    }
-    if (prevLogIndex > this.log.lastIndex) {
-      // Figure 2: "Reply false if log doesn't contain an entry at prevLogIndex whose term matches prevLogTerm".
-      this.send(source, MESSAGE.appendEntriesReply, this.appendReply(false, { ...echo, conflictIndex: this.log.lastIndex + 1 }));
+    const check = checkAppend(this.log, request);
+    if (!check.matches) {
+      const { conflictIndex, conflictTerm } = check;
+      this.send(source, MESSAGE.appendEntriesReply, this.appendReply(false, { ...echo, conflictIndex, conflictTerm }));
       return;
     }
-    const localTerm = this.log.termAt(prevLogIndex)!;
-    if (localTerm !== prevLogTerm) {
-      const conflictIndex = this.log.firstIndexOfTermAt(prevLogIndex);
-      this.send(source, MESSAGE.appendEntriesReply, this.appendReply(false, { ...echo, conflictIndex, conflictTerm: localTerm }));
-      return;
-    }
+    const { prevLogIndex, entries } = check;
     this.mergeEntries(entries);
     // "If leaderCommit > commitIndex, set commitIndex = min(leaderCommit, index of last new entry)".
     const matchIndex = prevLogIndex + entries.length;
@@ -613,26 +499,23 @@ export class RaftCore implements ProtocolCore {
 
   /** Figure 2: "If an existing entry conflicts with a new one (same index but different terms), delete the existing entry and all that follow it. Append any new entries not already in the log". */
   private mergeEntries(entries: readonly Entry[]): void {
-    for (const [offset, entry] of entries.entries()) {
-      const localTerm = this.log.termAt(entry.index);
-      if (localTerm === entry.term) continue;
-      const truncated = localTerm !== undefined;
-      if (truncated) {
-        assert(entry.index > this.commitIndex, `a leader overwrote committed entry ${entry.index} (commitIndex ${this.commitIndex})`);
-        this.note('log-truncated', { fromIndex: entry.index, lastIndex: this.log.lastIndex });
-        this.log.truncateFrom(entry.index);
-        this.logRewound(entry.index);
-      }
-      let configChanged = truncated;
-      for (let rest = offset; rest < entries.length; rest += 1) {
-        const appended = entries[rest]!;
-        this.log.append(appended);
-        if (appended.kind === 'config') configChanged = true;
-      }
-      // The configuration is the latest config entry of the log: only a truncation or a new config entry can change it.
-      if (configChanged) this.refreshConfig();
-      return;
+    const offset = firstNewEntry(this.log, entries);
+    if (offset === entries.length) return;
+    const first = entries[offset]!;
+    const truncated = this.log.termAt(first.index) !== undefined;
+    if (truncated) {
+      assert(first.index > this.commitIndex, `a leader overwrote committed entry ${first.index} (commitIndex ${this.commitIndex})`);
+      this.note('log-truncated', { fromIndex: first.index, lastIndex: this.log.lastIndex });
+      this.log.truncateFrom(first.index);
+      this.disk.rewound(first.index);
     }
+    let configChanged = truncated;
+    for (const appended of entries.slice(offset)) {
+      this.log.append(appended);
+      if (appended.kind === 'config') configChanged = true;
+    }
+    // The configuration is the latest config entry of the log: only a truncation or a new config entry can change it.
+    if (configChanged) this.refreshConfig();
   }
 
   private appendReply(success: boolean, fields: Partial<AppendEntriesReply> & Pick<AppendEntriesReply, 'rejectedIndex' | 'round'>): AppendEntriesReply {
@@ -647,14 +530,14 @@ export class RaftCore implements ProtocolCore {
     const snapshot = request.snapshot;
     if (snapshot.index > this.commitIndex) {
       // Entries after the commit index may differ from the leader's: what the disk held of them no longer counts.
-      this.logRewound(this.commitIndex + 1);
+      this.disk.rewound(this.commitIndex + 1);
       this.log.compact(snapshot.index, snapshot.term);
-      this.machine.restore(snapshot.machine);
+      this.service.machine.restore(snapshot.machine);
       this.snapshot = snapshot;
       this.snapshotVoters = [...snapshot.voters];
       this.commitIndex = snapshot.index;
       this.appliedIndex = snapshot.index;
-      this.writes.set(STABLE_KEY.snapshot, snapshot);
+      this.outbox.write(STABLE_KEY.snapshot, snapshot);
       this.refreshConfig();
       this.note('snapshot-installed', { index: snapshot.index, term: snapshot.term, from: source });
     }
@@ -663,14 +546,10 @@ export class RaftCore implements ProtocolCore {
 
   // ---- replication: leader side -----------------------------------------------------------
 
-  private newProgress(): Progress {
-    return { nextIndex: this.log.lastIndex + 1, matchIndex: 0, roundAcked: 0, recentActive: true, probeIndex: null };
-  }
-
   /** A new heartbeat round: AppendEntries to every follower, empty when it has nothing to catch up. */
   private sendHeartbeats(): void {
     this.sendHeartbeatRound();
-    this.ready.timers.push({ kind: 'set', timer: TIMER.heartbeat, afterMs: this.params.heartbeatIntervalMs });
+    this.outbox.timer({ kind: 'set', timer: TIMER.heartbeat, afterMs: this.params.heartbeatIntervalMs });
   }
 
   private sendHeartbeatRound(): void {
@@ -688,64 +567,49 @@ export class RaftCore implements ProtocolCore {
   }
 
   /**
-   * Sends the follower what it lacks from nextIndex on, optimistically (pipelining): nextIndex
-   * moves past what was sent, and a rejection moves it back. At most maxInflightAppends full
-   * batches are unacknowledged at once. `probe`: send even when empty (a heartbeat).
+   * Sends the follower what it lacks from nextIndex on, optimistically, as far as the pipeline
+   * has room (progress.ts decides). `probe`: send even when empty (a heartbeat). Returns how
+   * many entries went, 0 when the pipelining loop should stop.
    */
   private sendAppend(peer: NodeId, probe: boolean): number {
     const progress = this.progress.get(peer)!;
-    if (progress.nextIndex <= this.log.snapshotIndex) {
+    if (needsSnapshot(progress, this.log.snapshotIndex)) {
       if (probe) this.sendSnapshot(peer, progress);
       return 0;
     }
-    const { maxEntriesPerAppend, maxInflightAppends } = this.params;
-    const room = maxEntriesPerAppend * maxInflightAppends - (progress.nextIndex - 1 - progress.matchIndex);
-    const entries = room > 0 ? this.log.slice(progress.nextIndex, Math.min(maxEntriesPerAppend, room)) : [];
+    const limit = appendBatchLimit(progress, this.params);
+    const entries = limit > 0 ? this.log.slice(progress.nextIndex, limit) : [];
     if (entries.length === 0 && !probe) return 0;
     const prevLogIndex = progress.nextIndex - 1;
     const request: AppendEntriesRequest = {
       term: this.term, prevLogIndex, prevLogTerm: this.log.termAt(prevLogIndex)!, entries, leaderCommit: this.commitIndex, round: this.round,
     };
     this.send(peer, MESSAGE.appendEntries, request);
-    progress.nextIndex = prevLogIndex + entries.length + 1;
-    if (progress.probeIndex !== null) {
-      progress.probeIndex = prevLogIndex;
-      // One append at a time while probing: tell the pipelining loop there is no room.
-      return 0;
-    }
-    return entries.length;
+    return appendSent(progress, prevLogIndex, entries.length);
   }
 
   private sendSnapshot(peer: NodeId, progress: Progress): void {
     const snapshot = this.snapshot;
     assert(snapshot !== null && snapshot.index === this.log.snapshotIndex, 'a compacted log has its snapshot');
     this.send(peer, MESSAGE.installSnapshot, { term: this.term, snapshot, round: this.round } satisfies InstallSnapshotRequest);
-    progress.nextIndex = snapshot.index + 1;
+    snapshotSent(progress, snapshot.index);
     this.note('snapshot-sent', { to: peer, index: snapshot.index });
   }
 
   private onAppendEntriesReply(source: NodeId, reply: AppendEntriesReply): void {
     const progress = this.progress.get(source);
     if (progress === undefined) return;
-    progress.recentActive = true;
-    progress.roundAcked = Math.max(progress.roundAcked, reply.round);
+    heardFrom(progress, reply.round);
     if (reply.success) {
-      progress.matchIndex = Math.max(progress.matchIndex, reply.matchIndex);
-      progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
-      progress.probeIndex = null;
+      matched(progress, reply.matchIndex);
       this.maybeCommit();
     } else {
-      const stale = reply.rejectedIndex <= progress.matchIndex || (progress.probeIndex !== null && reply.rejectedIndex !== progress.probeIndex);
-      if (stale) {
+      if (isStaleRejection(progress, reply.rejectedIndex)) {
         // The answer to an append sent before the latest probe: that probe's answer decides.
         if (this.role === 'leader') this.serveReads();
         return;
       }
-      // Fast back-off: skip the follower's whole conflicting term, or to its log's end.
-      const lastOfTerm = reply.conflictTerm === null ? 0 : this.log.lastIndexOfTerm(reply.conflictTerm);
-      const hinted = lastOfTerm > 0 ? lastOfTerm + 1 : reply.conflictIndex;
-      progress.nextIndex = Math.max(progress.matchIndex + 1, Math.min(hinted, reply.rejectedIndex, progress.nextIndex));
-      progress.probeIndex = progress.nextIndex - 1;
+      backOff(progress, reply, this.log);
     }
     if (this.role === 'leader') {
       if (this.pipelined && reply.success) this.replicationDue = true;
@@ -757,11 +621,8 @@ export class RaftCore implements ProtocolCore {
   private onInstallSnapshotReply(source: NodeId, reply: InstallSnapshotReply): void {
     const progress = this.progress.get(source);
     if (progress === undefined) return;
-    progress.recentActive = true;
-    progress.roundAcked = Math.max(progress.roundAcked, reply.round);
-    progress.matchIndex = Math.max(progress.matchIndex, reply.matchIndex);
-    progress.nextIndex = Math.max(progress.nextIndex, progress.matchIndex + 1);
-    progress.probeIndex = null;
+    heardFrom(progress, reply.round);
+    matched(progress, reply.matchIndex);
     this.maybeCommit();
     if (this.role === 'leader') {
       this.sendAppend(source, false);
@@ -776,10 +637,7 @@ export class RaftCore implements ProtocolCore {
    */
   private maybeCommit(): void {
     if (this.role !== 'leader') return;
-    const matches = this.voters
-      .map((id) => (id === this.self ? this.selfMatchIndex() : (this.progress.get(id)?.matchIndex ?? 0)))
-      .sort((a, b) => b - a);
-    const candidate = matches[this.quorum() - 1] ?? 0;
+    const candidate = quorumMatchIndex(this.voters, (id) => (id === this.self ? this.disk.matchIndex(this.log.lastIndex) : (this.progress.get(id)?.matchIndex ?? 0)));
     if (candidate > this.commitIndex && this.log.termAt(candidate) === this.term) this.advanceCommit(candidate);
   }
 
@@ -805,14 +663,10 @@ export class RaftCore implements ProtocolCore {
     while (this.appliedIndex < this.commitIndex) {
       const entry = this.log.entry(this.appliedIndex + 1);
       assert(entry !== undefined, `entry ${this.appliedIndex + 1} to apply is in the log`);
-      const result: ClientResult = entry.kind === 'command' ? this.machine.apply(entry.command, entry.index) : { type: 'ok' };
+      const result = this.service.apply(entry);
       this.appliedIndex = entry.index;
       this.observer?.applied(entry);
-      const pending = this.pendingWrites.get(entry.index);
-      if (pending !== undefined) {
-        this.pendingWrites.delete(entry.index);
-        this.reply(pending.requestId, pending.term === entry.term ? result : { type: 'info', error: 'entry-replaced' });
-      }
+      this.service.settle(entry, result, this.answer);
     }
     if (this.role === 'leader') {
       this.serveReads();
@@ -830,102 +684,65 @@ export class RaftCore implements ProtocolCore {
     const threshold = this.params.snapshotThresholdEntries;
     if (threshold === 0 || this.appliedIndex - this.log.snapshotIndex < threshold) return;
     const index = this.appliedIndex;
-    const snapshot: Snapshot = { index, term: this.log.termAt(index)!, voters: this.votersAt(index), machine: this.machine.snapshot() };
+    const snapshot: Snapshot = { index, term: this.log.termAt(index)!, voters: votersAt(this.log, this.snapshotVoters, index), machine: this.service.machine.snapshot() };
     this.log.compact(snapshot.index, snapshot.term);
     this.snapshot = snapshot;
     this.snapshotVoters = [...snapshot.voters];
-    this.writes.set(STABLE_KEY.snapshot, snapshot);
+    this.outbox.write(STABLE_KEY.snapshot, snapshot);
     this.note('snapshot', { index, term: snapshot.term });
   }
 
   // ---- membership --------------------------------------------------------------------------
 
-  /** The configuration at `index`: the last config entry at or before it, else the snapshot's. */
-  private votersAt(index: number): string[] {
-    let voters = this.snapshotVoters;
-    for (const entry of this.log.entriesAfter(this.log.snapshotIndex)) {
-      if (entry.index > index) break;
-      if (entry.kind === 'config') voters = entry.voters;
-    }
-    return [...voters];
-  }
-
-  /** Dissertation §4.1: a server uses the latest configuration in its log, committed or not. */
+  /** Dissertation §4.1: a server uses the latest configuration in its log, committed or not (membership.ts). */
   private refreshConfig(): void {
-    let voters = this.snapshotVoters;
-    let configIndex = this.log.snapshotIndex;
-    for (const entry of this.log.entriesAfter(this.log.snapshotIndex)) {
-      if (entry.kind === 'config') {
-        voters = entry.voters;
-        configIndex = entry.index;
-      }
-    }
-    this.latestConfigIndex = configIndex;
-    if (voters.join(',') === this.voters.join(',')) return;
-    this.voters = [...voters];
-    this.note('configuration', { voters: this.voters, index: configIndex });
+    const latest = latestConfiguration(this.log, this.snapshotVoters);
+    this.latestConfigIndex = latest.index;
+    if (latest.voters.join(',') === this.voters.join(',')) return;
+    this.voters = latest.voters;
+    this.note('configuration', { voters: this.voters, index: latest.index });
     if (this.role !== 'leader') return;
     for (const peer of [...this.progress.keys()]) if (!this.voters.includes(peer)) this.progress.delete(peer);
-    for (const peer of this.voters) if (peer !== this.self && !this.progress.has(peer)) this.progress.set(peer, this.newProgress());
+    for (const peer of this.voters) if (peer !== this.self && !this.progress.has(peer)) this.progress.set(peer, newProgress(this.log.lastIndex));
   }
 
-  private changeConfiguration(requestId: string, f: string, node: unknown): void {
-    const cluster = [this.self, ...this.peers];
-    const refusal =
-      typeof node !== 'string' || !cluster.includes(node) ? `bad-request: ${f} needs value = one of ${cluster.join(', ')}`
-      : this.latestConfigIndex > this.commitIndex ? 'config-change-in-progress'
-      : this.log.termAt(this.commitIndex) !== this.term ? 'not-ready: no entry of this term committed yet'
-      : null;
-    if (refusal !== null || typeof node !== 'string') {
-      this.reply(requestId, { type: 'fail', error: refusal ?? 'bad-request' });
-      return;
-    }
-    const voters = f === 'add-server' ? [...new Set([...this.voters, node])] : this.voters.filter((id) => id !== node);
-    if (voters.length === 0) {
-      this.reply(requestId, { type: 'fail', error: 'bad-request: the last voter cannot be removed' });
-      return;
-    }
-    if (voters.length === this.voters.length) {
-      this.reply(requestId, { type: 'ok' });
-      return;
-    }
-    this.propose(requestId, { index: this.log.lastIndex + 1, term: this.term, kind: 'config', voters });
+  /** A single-server change (§4.1): refused, answered at once, or logged as a config entry (membership.ts decides). */
+  private changeConfiguration(requestId: string, f: MembershipRequest, node: unknown): void {
+    const plan = planMembershipChange({ f, node }, {
+      cluster: [this.self, ...this.peers], voters: this.voters, latestConfigIndex: this.latestConfigIndex,
+      commitIndex: this.commitIndex, committedInTerm: this.log.termAt(this.commitIndex) === this.term,
+    });
+    if (plan.kind === 'refuse') this.reply(requestId, { type: 'fail', error: plan.error });
+    else if (plan.kind === 'unchanged') this.reply(requestId, { type: 'ok' });
+    else this.propose(requestId, { index: this.log.lastIndex + 1, term: this.term, kind: 'config', voters: plan.voters });
   }
 
   // ---- clients -----------------------------------------------------------------------------
 
+  /** Only the leader serves (§8: others redirect); service.ts decides what a request becomes. */
   private onClient(requestId: string, op: ClientOp): void {
     if (this.role !== 'leader') {
       const redirect = this.leader !== null && this.leader !== this.self ? { redirect: this.leader } : {};
       this.reply(requestId, { type: 'fail', error: 'not-leader', ...redirect });
       return;
     }
-    if (this.pendingWrites.size + this.pendingReads.length >= this.params.maxPendingRequests) {
-      this.reply(requestId, { type: 'fail', error: 'overloaded' });
-      return;
-    }
-    if (op.f === 'add-server' || op.f === 'remove-server') {
-      this.changeConfiguration(requestId, op.f, op.value);
-      return;
-    }
-    const parsed = parseOp(op);
-    if (typeof parsed === 'string') {
-      this.reply(requestId, { type: 'fail', error: parsed });
-      return;
-    }
-    if (parsed.f === 'get') this.read(requestId, parsed.key);
-    else this.proposeCommand(requestId, parsed);
+    const admission = this.service.admit(op);
+    if (admission.kind === 'answer') this.reply(requestId, admission.result);
+    else if (admission.kind === 'membership') this.changeConfiguration(requestId, admission.f, admission.node);
+    else if (admission.kind === 'read') this.read(requestId, admission.key);
+    else this.propose(requestId, { index: this.log.lastIndex + 1, term: this.term, kind: 'command', command: admission.command });
   }
 
+  /** Read-index (read-index.ts): the read waits for a heartbeat round that starts after it arrived. */
   private read(requestId: string, key: string): void {
-    const readIndex = Math.max(this.commitIndex, this.termStartIndex);
+    const readIndex = readIndexOf({ commitIndex: this.commitIndex, termStartIndex: this.termStartIndex });
     if (this.pipelined) {
       // The round starts at the flush, after this read arrived: one round for all the batch's reads.
       this.roundDue = true;
-      this.pendingReads.push({ requestId, key, readIndex, round: this.round + 1 });
+      this.service.awaitRead({ requestId, key, readIndex, round: this.round + 1 });
     } else {
       this.round += 1;
-      this.pendingReads.push({ requestId, key, readIndex, round: this.round });
+      this.service.awaitRead({ requestId, key, readIndex, round: this.round });
       for (const peer of this.progress.keys()) this.sendAppend(peer, true);
     }
     this.serveReads();
@@ -933,26 +750,17 @@ export class RaftCore implements ProtocolCore {
 
   /** Answers the reads whose round a majority acknowledged, once their readIndex is applied. */
   private serveReads(): void {
-    this.pendingReads = this.pendingReads.filter((read) => {
-      const acked = this.voters.filter((id) => id === this.self || (this.progress.get(id)?.roundAcked ?? 0) >= read.round).length;
-      if (acked < this.quorum() || this.appliedIndex < read.readIndex) return true;
-      this.reply(read.requestId, { type: 'ok', value: this.machine.read(read.key) });
-      return false;
+    this.service.serveReads({
+      roundConfirmed: (round) => hasQuorum(this.voters, (id) => id === this.self || (this.progress.get(id)?.roundAcked ?? 0) >= round),
+      appliedIndex: this.appliedIndex,
+      answer: this.answer,
     });
   }
 
-  private proposeCommand(requestId: string, command: Command): void {
-    const duplicate = this.machine.duplicateResult(command.client, command.seq);
-    if (duplicate !== null) {
-      this.reply(requestId, duplicate);
-      return;
-    }
-    this.propose(requestId, { index: this.log.lastIndex + 1, term: this.term, kind: 'command', command });
-  }
-
+  /** A write (or configuration) entry of this term, answered once applied. */
   private propose(requestId: string, entry: Entry): void {
     this.appendEntry(entry);
-    this.pendingWrites.set(entry.index, { requestId, term: this.term });
+    this.service.awaitCommit(entry.index, { requestId, term: this.term });
     if (this.pipelined) this.replicationDue = true;
     else for (const [peer, progress] of this.progress) if (progress.probeIndex === null) this.sendAppend(peer, false);
     this.maybeCommit();
@@ -971,9 +779,9 @@ export class RaftCore implements ProtocolCore {
    * before its term and vote are durable, though — no message of a term may leave before then.
    */
   private send(target: NodeId, type: string, payload: unknown): void {
-    const early = this.pipelined && this.role === 'leader' && this.hardToken <= this.durableToken
+    const early = this.pipelined && this.role === 'leader' && this.disk.hardStateDurable()
       && (type === MESSAGE.appendEntries || type === MESSAGE.installSnapshot);
-    (early ? this.earlyEffects().messages : this.ready.messages).push({ target, type, payload });
+    this.outbox.send({ target, type, payload }, early);
   }
 
   /**
@@ -982,26 +790,10 @@ export class RaftCore implements ProtocolCore {
    * durable); a read answers from applied, so committed, state; `fail` and `info` promise nothing.
    */
   private reply(requestId: string, result: ClientResult): void {
-    (this.pipelined ? this.earlyEffects().replies : this.ready.replies).push({ requestId, result });
-  }
-
-  private earlyEffects(): NonNullable<Ready['early']> {
-    this.ready.early ??= { messages: [], replies: [] };
-    return this.ready.early;
-  }
-
-  /** How far the leader's own log counts toward a commit: on a pipelined host, only what is durable. */
-  private selfMatchIndex(): number {
-    return this.pipelined ? this.durableIndex : this.log.lastIndex;
-  }
-
-  /** The log changes from `fromIndex` on (truncation, snapshot install): what the disk held there no longer counts. */
-  private logRewound(fromIndex: number): void {
-    this.durableIndex = Math.min(this.durableIndex, fromIndex - 1);
-    for (const step of this.unpersisted) step.lastIndex = Math.min(step.lastIndex, fromIndex - 1);
+    this.outbox.reply(requestId, result, this.pipelined);
   }
 
   private note(name: string, detail: Record<string, unknown>): void {
-    this.ready.notes.push({ name, detail });
+    this.outbox.note(name, detail);
   }
 }
