@@ -80,7 +80,7 @@ describe('compare: the book\'s table, measured', () => {
     assert.equal(twoPhase!.idleMessagesPerSec, 0);
     assert.equal(twoPhase!.lostWrites, 0, table);
     assert.equal(twoPhase!.violations.durability, 0, table);
-    assert.equal(twoPhase!.violations.linearizability, 0, `the coordinator's reads are linearizable (core.ts onKeyValueClient)\n${table}`);
+    assert.equal(twoPhase!.violations.linearizability, 0, `the coordinator's reads are linearizable (two-phase-commit/core.ts onClient)\n${table}`);
     assert.equal(twoPhase!.violations.convergence, 0, `after the coordinator's return every participant holds its map\n${table}`);
     // Blocking, not failover: while the coordinator is down nothing succeeds; Raft elects and goes on.
     assert.ok(twoPhase!.availabilityDuringFault !== null && twoPhase!.availabilityDuringFault <= 0.05, table);

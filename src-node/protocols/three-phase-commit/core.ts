@@ -54,7 +54,7 @@ import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefiniti
 import type { ClientOp } from '../../contract/envelope.ts';
 import { Outbox } from '../support/outbox.ts';
 import { DEFAULT_TWO_PHASE_COMMIT_PARAMS, parseTwoPhaseCommitParams, participantsOf, TWO_PHASE_COMMIT, type TransferOutcome, type TwoPhaseCommitParams } from '../two-phase-commit/core.ts';
-import { TransactionData, type Changes, type KeyValueWrite, type StableWrite, type Transfer } from './transaction-data.ts';
+import { TransactionData, type Changes, type KeyValueWrite, type StableWrite, type Transfer } from '../two-phase-commit/transaction-data.ts';
 import { threePhaseCoordinatorView, threePhaseParticipantView, type CoordinatorLogEntry } from './view.ts';
 
 /**

@@ -6,9 +6,10 @@
 //     participant holds a full copy of a key-value map, and every put is one transaction on
 //     all of them — prepare with the write (n), votes (n), the decision persisted and sent
 //     (n), acknowledgements (n). The coordinator keeps the committed map in its log too and
-//     answers every get from it (why that read is linearizable: `onKeyValueClient`).
+//     answers every get from it (why that read is linearizable: `onClient`).
 // Both run the same protocol below; only what a transaction does to a participant's data
-// differs (amounts added to balances, or values written to keys).
+// differs (amounts added to balances, or values written to keys): transaction-data.ts, which
+// 3PC shares.
 //
 // What it guarantees: atomicity — every participant of a transaction applies it, or none
 // does — and so conservation of money across transfers. What it does not: progress under
@@ -40,12 +41,12 @@
 import type { NodeId } from '../../contract/clock.ts';
 import type { CoreContext, CoreInput, CoreStatus, ProtocolCore, ProtocolDefinition, Ready } from '../../contract/core.ts';
 import type { ClientOp } from '../../contract/envelope.ts';
-import { hashString } from '../hash/hash-string.ts';
 import { Outbox, overlayParams } from '../support/outbox.ts';
+import { ownerOfAccount, TRANSACTION_DATA_LIMITS, TransactionData, type Changes, type KeyValueWrite, type StableWrite, type Transfer, type TwoPhaseCommitData } from './transaction-data.ts';
 import { coordinatorView, participantView, type CoordinatorRecord, type Doubt, type ParticipantTx } from './view.ts';
 
-/** What a transaction changes: bank balances on the participants that hold them, or a replicated key-value map. */
-export type TwoPhaseCommitData = 'bank' | 'kv';
+// Where an account lives and what the data is: the shared module's, exported here as before.
+export { accountNames, ownerOfAccount, type TwoPhaseCommitData } from './transaction-data.ts';
 
 export interface TwoPhaseCommitParams {
   coordinator: NodeId;
@@ -64,11 +65,8 @@ export const DEFAULT_TWO_PHASE_COMMIT_PARAMS: Readonly<TwoPhaseCommitParams> = O
   coordinator: 'n1', data: 'bank', accounts: 8, initialBalance: 100, voteTimeoutMs: 1_000, retryIntervalMs: 300, cooperativeTermination: true,
 });
 
-export const TWO_PHASE_COMMIT_LIMITS = Object.freeze({
-  accountsMax: 1_000, balanceMax: 1_000_000_000, intervalMsMax: 600_000, openTransactionsMax: 10_000,
-  /** kv: keys one map may hold, characters of a key, and characters of a value as JSON. */
-  keysMax: 10_000, keyCharsMax: 256, valueCharsMax: 4_096,
-});
+/** The params' limits, and the data's (TRANSACTION_DATA_LIMITS: balances, open transactions, kv keys and values). */
+export const TWO_PHASE_COMMIT_LIMITS = Object.freeze({ accountsMax: 1_000, intervalMsMax: 600_000, ...TRANSACTION_DATA_LIMITS });
 
 export function parseTwoPhaseCommitParams(raw: unknown): TwoPhaseCommitParams {
   const params = overlayParams<TwoPhaseCommitParams>('2pc', raw, DEFAULT_TWO_PHASE_COMMIT_PARAMS);
@@ -91,48 +89,24 @@ export function participantsOf(nodes: readonly NodeId[], coordinator: NodeId): N
   return nodes.filter((node) => node !== coordinator).sort();
 }
 
-/** The participant that holds `account`, among `participants` (sorted): every node computes the same. */
-export function ownerOfAccount(account: string, participants: readonly NodeId[]): NodeId {
-  return participants[hashString(`account:${account}`) % participants.length]!;
-}
-
-export function accountNames(count: number): string[] {
-  return Array.from({ length: count }, (_, index) => `a${index + 1}`);
-}
-
 /**
  * What a transfer's reply carries, commit (`ok`) or abort (`fail`) alike: the transaction and
  * its participants, so a client (and the bank checker) can tie its operation to the trace.
  */
 export interface TransferOutcome { tx: string; participants: NodeId[] }
 
-/**
- * One participant's share of a transaction — bank: amounts added to its accounts (negative:
- * debited), integers; kv: values written to its keys. The protocol itself only locks the names.
- */
-type Changes = Record<string, unknown>;
-
-interface Transfer { from: string; to: string; amount: number }
-
-/** A kv put: one transaction on every participant. */
-interface KeyValueWrite { key: string; value: unknown }
-
 /** The coordinator's volatile view of a transaction it runs; `write`: the kv put it applies to its own committed map on commit. */
 interface CoordinatorTx { client: string; participants: NodeId[]; changes: Record<NodeId, Changes>; votes: Map<NodeId, boolean>; decision: 'commit' | 'abort' | null; write: KeyValueWrite | null }
 
-const KEY = { balance: (account: string): string => `balance:${account}`, value: (key: string): string => `value:${key}`, tx: (tx: string): string => `tx:${tx}`, decision: (tx: string): string => `decision:${tx}`, seeded: 'seeded', counter: 'counter' } as const;
+const KEY = { tx: (tx: string): string => `tx:${tx}`, decision: (tx: string): string => `decision:${tx}`, seeded: 'seeded', counter: 'counter' } as const;
 const TIMER = { votes: 'votes:', retry: 'retry' } as const;
 /** Coordinator records kept for the view beyond the open ones (the view shows fewer: TWO_PHASE_COMMIT_VIEW_LOG_MAX). */
 const RECORDS_KEPT_MAX = 64;
 
 export class TwoPhaseCommitCore implements ProtocolCore {
   private readonly params: TwoPhaseCommitParams;
-  private readonly participants: NodeId[];
-  private readonly balances = new Map<string, number>();
-  /** kv: a participant's copy of the map; the coordinator's committed map (what its commit records wrote). */
-  private readonly values = new Map<string, unknown>();
-  /** Accounts locked by a prepared transaction: account → tx. */
-  private readonly locks = new Map<string, string>();
+  /** Balances (bank) or the map (kv: a participant's copy; the coordinator's committed map, what its commit records wrote), and the names locked by prepared transactions. */
+  private readonly data: TransactionData;
   private readonly transactions = new Map<string, ParticipantTx>();
   /** Prepared transactions this participant is asking about (volatile: a restart asks afresh). */
   private readonly doubts = new Map<string, Doubt>();
@@ -147,8 +121,9 @@ export class TwoPhaseCommitCore implements ProtocolCore {
 
   constructor(private readonly context: CoreContext) {
     this.params = parseTwoPhaseCommitParams(context.params);
-    this.participants = participantsOf([context.self, ...context.peers], this.params.coordinator);
-    if (this.participants.length === 0) throw new Error('2pc: needs at least one participant besides the coordinator');
+    const participants = participantsOf([context.self, ...context.peers], this.params.coordinator);
+    if (participants.length === 0) throw new Error('2pc: needs at least one participant besides the coordinator');
+    this.data = new TransactionData({ protocol: '2pc', self: context.self, coordinator: this.params.coordinator, data: this.params.data, accounts: this.params.accounts, initialBalance: this.params.initialBalance, participants });
   }
 
   private get isCoordinator(): boolean {
@@ -156,7 +131,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   }
 
   private get keyValue(): boolean {
-    return this.params.data === 'kv';
+    return this.data.keyValue;
   }
 
   step(input: CoreInput): Ready {
@@ -174,7 +149,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   roleName(): string {
     if (this.isCoordinator) return 'coordinator';
     if ([...this.doubts.values()].some((doubt) => doubt.blockedSinceMs !== null)) return 'blocked';
-    return this.locks.size > 0 ? 'prepared' : 'participant';
+    return this.data.locks.size > 0 ? 'prepared' : 'participant';
   }
 
   /**
@@ -183,20 +158,17 @@ export class TwoPhaseCommitCore implements ProtocolCore {
    * once nothing is in doubt, every node holds the same map.
    */
   status(): CoreStatus {
-    const data: Record<string, unknown> = {};
-    const held: ReadonlyMap<string, unknown> = this.keyValue ? this.values : this.balances;
-    for (const key of [...held.keys()].sort()) data[key] = held.get(key);
     const view = this.isCoordinator
       ? coordinatorView({ self: this.context.self, nowMs: this.nowMs, records: this.records, counter: this.counter, decisions: [...this.decisions.keys()] })
-      : participantView({ self: this.context.self, coordinator: this.params.coordinator, nowMs: this.nowMs, amounts: !this.keyValue, balances: this.balances, locks: this.locks, transactions: this.transactions, doubts: this.doubts });
-    return { role: this.roleName(), facts: this.facts(), data, view };
+      : participantView({ self: this.context.self, coordinator: this.params.coordinator, nowMs: this.nowMs, amounts: !this.keyValue, balances: this.data.balances, locks: this.data.locks, transactions: this.transactions, doubts: this.doubts });
+    return { role: this.roleName(), facts: this.facts(), data: this.data.statusData(), view };
   }
 
   private facts(): CoreStatus['facts'] {
     // kv: every client operation belongs to the coordinator; the fact tells the lab's clients
     // where to go (as `primary` does for primary/backup). Not under bank: a balance is read
     // where its account lives.
-    const route: CoreStatus['facts'] = this.keyValue ? { coordinator: this.params.coordinator, keys: this.values.size } : {};
+    const route: CoreStatus['facts'] = this.keyValue ? { coordinator: this.params.coordinator, keys: this.data.values.size } : {};
     if (this.isCoordinator) {
       const open = [...this.running.values()].filter((running) => running.decision === null).length;
       // In doubt: votes still open, or a commit some participant has not acknowledged yet.
@@ -204,8 +176,8 @@ export class TwoPhaseCommitCore implements ProtocolCore {
     }
     const prepared = [...this.transactions].filter(([, tx]) => tx.state === 'prepared').map(([id]) => id);
     const blocked = prepared.filter((tx) => (this.doubts.get(tx)?.blockedSinceMs ?? null) !== null);
-    const held: CoreStatus['facts'] = this.keyValue ? {} : { accounts: this.balances.size };
-    return { ...held, locked: this.locks.size, inDoubt: prepared.length, blockedOn: blocked.join(',') || null, ...route };
+    const held: CoreStatus['facts'] = this.keyValue ? {} : { accounts: this.data.balances.size };
+    return { ...held, locked: this.data.locks.size, inDoubt: prepared.length, blockedOn: blocked.join(',') || null, ...route };
   }
 
   // ---- recovery ----------------------------------------------------------------------------
@@ -213,9 +185,8 @@ export class TwoPhaseCommitCore implements ProtocolCore {
   private recover(stable: ReadonlyMap<string, unknown>): void {
     this.counter = (stable.get(KEY.counter) as number | undefined) ?? 0;
     for (const [name, value] of stable) {
-      if (name.startsWith('balance:')) this.balances.set(name.slice('balance:'.length), value as number);
-      else if (name.startsWith('value:')) this.values.set(name.slice('value:'.length), value);
-      else if (name.startsWith('tx:')) this.transactions.set(name.slice(3), value as ParticipantTx);
+      if (this.data.restore(name, value)) continue;
+      if (name.startsWith('tx:')) this.transactions.set(name.slice(3), value as ParticipantTx);
       else if (name.startsWith('decision:')) {
         const tx = name.slice('decision:'.length);
         const decision = value as { participants: NodeId[] };
@@ -223,12 +194,15 @@ export class TwoPhaseCommitCore implements ProtocolCore {
         this.records.set(tx, { tx, participants: decision.participants, transfer: null, votes: new Map(decision.participants.map((node) => [node, true])), decision: 'commit', durable: true, acks: new Set(), why: 'commit record found in the log after a restart' });
       }
     }
-    if (!this.isCoordinator && !this.keyValue && stable.get(KEY.seeded) !== true) this.seedAccounts();
+    if (!this.isCoordinator && !this.keyValue && stable.get(KEY.seeded) !== true) {
+      this.persistAll(this.data.seed());
+      this.out.persist(KEY.seeded, true);
+    }
     const prepared: string[] = [];
     for (const [tx, record] of this.transactions) {
       if (record.state !== 'prepared') continue;
       prepared.push(tx);
-      for (const account of Object.keys(record.changes)) this.locks.set(account, tx);
+      this.data.lock(tx, record.changes);
       // It voted yes before the crash: only the coordinator (or a peer that knows) can say how it ended. Ask now.
       this.doubts.set(tx, { askedAtMs: this.nowMs, coordinatorAnswered: false, blockedSinceMs: null, peers: new Map() });
       this.out.send(record.coordinator, 'decision-request', { tx });
@@ -242,40 +216,16 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       : { role: 'participant', prepared });
   }
 
-  private seedAccounts(): void {
-    for (const account of accountNames(this.params.accounts)) {
-      if (ownerOfAccount(account, this.participants) !== this.context.self) continue;
-      this.balances.set(account, this.params.initialBalance);
-      this.out.persist(KEY.balance(account), this.params.initialBalance);
-    }
-    this.out.persist(KEY.seeded, true);
-  }
-
   // ---- clients -----------------------------------------------------------------------------
 
-  private onClient(client: string, op: ClientOp): void {
-    if (this.keyValue) return this.onKeyValueClient(client, op);
-    if (op.f === 'get' || op.f === 'balance') {
-      const account = op.key ?? '';
-      const owner = this.validAccount(account) ? ownerOfAccount(account, this.participants) : null;
-      if (owner === null) return this.out.reply(client, { type: 'fail', error: `no account '${account}' (accounts a1…a${this.params.accounts})` });
-      if (owner !== this.context.self) return this.out.reply(client, { type: 'fail', error: `${account} is held by ${owner}`, redirect: owner });
-      // The committed balance; a prepared transfer is not visible until it commits.
-      return this.out.reply(client, { type: 'ok', value: this.balances.get(account) ?? 0 });
-    }
-    if (op.f !== 'transfer') return this.out.reply(client, { type: 'fail', error: `2pc serves transfer and balance, not '${op.f}'` });
-    if (!this.isCoordinator) return this.out.reply(client, { type: 'fail', error: `${this.params.coordinator} coordinates transfers`, redirect: this.params.coordinator });
-    const transfer = this.parseTransfer(op.value);
-    if (typeof transfer === 'string') return this.out.reply(client, { type: 'fail', error: transfer });
-    if (this.running.size >= TWO_PHASE_COMMIT_LIMITS.openTransactionsMax) return this.out.reply(client, { type: 'fail', error: 'too many transactions in flight' });
-    this.begin({ client, changes: this.transferChanges(transfer), transfer, write: null });
-  }
-
   /**
-   * kv: the coordinator serves every operation; a participant redirects to it (as a backup
-   * redirects to its primary). A put is one transaction on every participant.
+   * bank: a balance is read where its account lives; a transfer goes to the coordinator, and is
+   * a transaction on the one or two participants that hold its accounts. kv: the coordinator
+   * serves every operation; a participant redirects to it (as a backup redirects to its
+   * primary). A put is one transaction on every participant. What is valid, and each
+   * participant's share: TransactionData.planClient.
    *
-   * A get is answered from the coordinator's committed map, and that read is linearizable:
+   * A kv get is answered from the coordinator's committed map, and that read is linearizable:
    * the coordinator is the one place where a write takes effect — at its commit decision,
    * which is persisted, applied to the committed map and followed by the client's `ok` in one
    * step — and it serves reads in the same sequence of steps. A write that is prepared but
@@ -285,53 +235,13 @@ export class TwoPhaseCommitCore implements ProtocolCore {
    * A restarted coordinator reloads the map with its commit records, so no read goes back in
    * time. What this buys is paid in availability: with the coordinator down nobody answers.
    */
-  private onKeyValueClient(client: string, op: ClientOp): void {
-    const coordinator = this.params.coordinator;
-    if (!this.isCoordinator) return this.out.reply(client, { type: 'fail', error: `${coordinator} coordinates every put and serves every get`, redirect: coordinator });
-    const { keyCharsMax, keysMax, valueCharsMax, openTransactionsMax } = TWO_PHASE_COMMIT_LIMITS;
-    if (op.f !== 'put' && op.f !== 'get') return this.out.reply(client, { type: 'fail', error: `2pc (kv) serves put and get, not '${op.f}'` });
-    const key = op.key;
-    if (typeof key !== 'string' || key.length === 0 || key.length > keyCharsMax) return this.out.reply(client, { type: 'fail', error: `bad-request: key must be a string of 1..${keyCharsMax} characters` });
-    if (op.f === 'get') return this.out.reply(client, { type: 'ok', value: this.values.has(key) ? this.values.get(key) : null });
-    // null is what a get answers for a missing key: it is not a value one can put.
-    const refusal = op.value === undefined || op.value === null ? 'bad-request: put needs a value (not null)'
-      : (JSON.stringify(op.value)?.length ?? 0) > valueCharsMax ? `bad-request: a value is at most ${valueCharsMax} characters as JSON`
-      : !this.values.has(key) && this.values.size >= keysMax ? `too-many-keys: the map holds ${keysMax}`
-      : this.running.size >= openTransactionsMax ? 'too many transactions in flight'
-      : null;
-    if (refusal !== null) return this.out.reply(client, { type: 'fail', error: refusal });
-    const write: KeyValueWrite = { key, value: op.value };
-    const changes = Object.fromEntries(this.participants.map((participant) => [participant, { [key]: op.value }]));
-    this.begin({ client, changes, transfer: null, write });
-  }
-
-  private validAccount(account: string): boolean {
-    return /^a[1-9][0-9]*$/.test(account) && Number(account.slice(1)) <= this.params.accounts;
-  }
-
-  private parseTransfer(raw: unknown): Transfer | string {
-    const value = raw as Partial<Transfer> | null;
-    if (typeof value !== 'object' || value === null) return 'a transfer is {from, to, amount}';
-    const { from, to, amount } = value;
-    if (typeof from !== 'string' || !this.validAccount(from) || typeof to !== 'string' || !this.validAccount(to)) return `from and to are accounts a1…a${this.params.accounts}`;
-    if (from === to) return 'from and to must differ';
-    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0 || amount > TWO_PHASE_COMMIT_LIMITS.balanceMax) return 'amount is a positive integer';
-    return { from, to, amount };
+  private onClient(client: string, op: ClientOp): void {
+    const plan = this.data.planClient(op, this.isCoordinator, this.running.size);
+    if (plan.kind === 'reply') return this.out.reply(client, plan.result);
+    this.begin({ client, changes: plan.changes, transfer: plan.transfer, write: plan.write });
   }
 
   // ---- coordinator -------------------------------------------------------------------------
-
-  /** A transfer's share per participant: the one or two that hold its accounts. */
-  private transferChanges(transfer: Transfer): Record<NodeId, Changes> {
-    const changes: Record<NodeId, Record<string, number>> = {};
-    const add = (account: string, amount: number): void => {
-      const owner = ownerOfAccount(account, this.participants);
-      changes[owner] = { ...changes[owner], [account]: (changes[owner]?.[account] ?? 0) + amount };
-    };
-    add(transfer.from, -transfer.amount);
-    add(transfer.to, transfer.amount);
-    return changes;
-  }
 
   /** Phase one: a transaction on the participants that `changes` names, each sent its share. */
   private begin(start: { client: string; changes: Record<NodeId, Changes>; transfer: Transfer | null; write: KeyValueWrite | null }): void {
@@ -367,8 +277,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       if (running.write !== null) {
         // kv: the write takes effect here, in the coordinator's committed map — in the same
         // disk transaction as the commit record, so a restart cannot separate them.
-        this.values.set(running.write.key, running.write.value);
-        this.out.persist(KEY.value(running.write.key), running.write.value);
+        this.persistAll([this.data.write(running.write)]);
       }
     }
     const record = this.records.get(tx);
@@ -420,49 +329,18 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       if (known.state === 'prepared') this.out.send(source, 'vote', { tx, yes: true, reason: null });
       return;
     }
-    const refusal = this.refusal(tx, changes);
+    const refusal = this.data.refusal(tx, changes);
     if (refusal !== null) {
       this.out.note('voted-no', { tx, reason: refusal });
       return this.out.send(source, 'vote', { tx, yes: false, reason: refusal });
     }
     const record: ParticipantTx = { state: 'prepared', changes, coordinator: source, participants, preparedAtMs: this.nowMs };
     this.transactions.set(tx, record);
-    for (const account of Object.keys(changes)) this.locks.set(account, tx);
+    this.data.lock(tx, changes);
     // The vote is a promise: on disk before the coordinator hears it.
     this.out.persist(KEY.tx(tx), record);
     this.out.note('voted-yes', { tx, changes, coordinator: source });
     this.out.send(source, 'vote', { tx, yes: true, reason: null });
-  }
-
-  /** Why this participant votes no (a lock held by another transaction — no waiting —, money or room missing), or null. */
-  private refusal(tx: string, changes: Changes): string | null {
-    for (const [name, change] of Object.entries(changes)) {
-      const holder = this.locks.get(name);
-      if (this.keyValue) {
-        if (holder !== undefined && holder !== tx) return `${name} is locked by ${holder}`;
-        if (!this.values.has(name) && this.values.size >= TWO_PHASE_COMMIT_LIMITS.keysMax) return `too-many-keys: ${this.context.self} holds ${TWO_PHASE_COMMIT_LIMITS.keysMax}`;
-        continue;
-      }
-      const amount = change as number; // an integer: checked when the prepare was parsed
-      if (!this.balances.has(name)) return `${this.context.self} does not hold ${name}`;
-      if (holder !== undefined && holder !== tx) return `${name} is locked by ${holder}`;
-      if ((this.balances.get(name) ?? 0) + amount < 0) return `${name} has ${this.balances.get(name)}, cannot pay ${-amount}`;
-    }
-    return null;
-  }
-
-  /** A commit's changes, applied and persisted (before the acknowledgement that follows in the same step). */
-  private apply(changes: Changes): void {
-    for (const [name, change] of Object.entries(changes)) {
-      if (this.keyValue) {
-        this.values.set(name, change);
-        this.out.persist(KEY.value(name), change);
-        continue;
-      }
-      const balance = (this.balances.get(name) ?? 0) + (change as number);
-      this.balances.set(name, balance);
-      this.out.persist(KEY.balance(name), balance);
-    }
   }
 
   private onOutcome(source: NodeId, tx: string, outcome: 'commit' | 'abort'): void {
@@ -478,8 +356,9 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       return;
     }
     const applied: ParticipantTx = { ...record, state: outcome === 'commit' ? 'committed' : 'aborted', learnedFrom: source };
-    if (outcome === 'commit') this.apply(record.changes);
-    for (const account of Object.keys(record.changes)) if (this.locks.get(account) === tx) this.locks.delete(account);
+    // A commit's changes, persisted before the acknowledgement that follows in the same step.
+    if (outcome === 'commit') this.persistAll(this.data.apply(record.changes));
+    this.data.unlock(tx, record.changes);
     this.transactions.set(tx, applied);
     this.out.persist(KEY.tx(tx), applied);
     this.out.note(outcome === 'commit' ? 'committed' : 'aborted', { tx, changes: record.changes, learnedFrom: source });
@@ -582,9 +461,7 @@ export class TwoPhaseCommitCore implements ProtocolCore {
         const changes = body!['changes'];
         const participants = body!['participants'];
         // bank: integer amounts; kv: any value but none (a put needs one).
-        const ok = typeof changes === 'object' && changes !== null && !Array.isArray(changes)
-          && Object.values(changes).every((change) => (this.keyValue ? change !== undefined && change !== null : Number.isInteger(change)))
-          && Array.isArray(participants) && participants.every((participant) => typeof participant === 'string');
+        const ok = this.data.validChanges(changes) && Array.isArray(participants) && participants.every((participant) => typeof participant === 'string');
         if (!ok || this.isCoordinator) return this.out.note('malformed-message', { source, type });
         return this.onPrepare(source, tx, changes as Changes, participants as NodeId[]);
       }
@@ -604,6 +481,10 @@ export class TwoPhaseCommitCore implements ProtocolCore {
       }
       default: return this.out.note('malformed-message', { source, type });
     }
+  }
+
+  private persistAll(writes: readonly StableWrite[]): void {
+    for (const write of writes) this.out.persist(write.key, write.value);
   }
 
   private sendAll(targets: readonly NodeId[], type: string, payload: unknown): void {

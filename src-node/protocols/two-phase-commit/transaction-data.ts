@@ -1,16 +1,39 @@
 // What an atomic-commit transaction does to a participant's data, in the two kinds of data of
-// the lab's commit protocols (`data` param, see two-phase-commit/core.ts): bank balances on the
-// participants that hold the accounts of a transfer, or a key-value map copied on every
-// participant (commit as replication: a put is one transaction on all of them). Which client
-// operation starts which transaction, what each participant's share is, when a participant
-// must vote no, and what applying a commit writes — the parts of a commit protocol that do not
-// depend on how many phases it has. Pure: the owner persists what `apply` and `seed` return.
+// the lab's commit protocols, 2PC (core.ts) and 3PC (../three-phase-commit/core.ts) — param
+// `data`: bank balances on the participants that hold the accounts of a transfer, or a
+// key-value map copied on every participant (commit as replication: a put is one transaction
+// on all of them). Which client operation starts which transaction, what each participant's
+// share is, when a participant must vote no, and what applying a commit writes — the parts of
+// a commit protocol that do not depend on how many phases it has. Pure: the owner persists what
+// `apply`, `seed` and `write` return. It imports nothing from either core, so both can own it.
 
 import type { NodeId } from '../../contract/clock.ts';
 import type { ClientOp, ClientResult } from '../../contract/envelope.ts';
-import { accountNames, ownerOfAccount, TWO_PHASE_COMMIT_LIMITS, type TwoPhaseCommitData } from '../two-phase-commit/core.ts';
+import { hashString } from '../hash/hash-string.ts';
 
-/** One participant's share of a transaction — bank: integer amounts added to accounts; kv: values written to keys. */
+/** What a transaction changes: bank balances on the participants that hold them, or a replicated key-value map. */
+export type TwoPhaseCommitData = 'bank' | 'kv';
+
+/** Limits on the data and on the client requests that change it (the params' own limits: TWO_PHASE_COMMIT_LIMITS in core.ts, which includes these). */
+export const TRANSACTION_DATA_LIMITS = Object.freeze({
+  balanceMax: 1_000_000_000, openTransactionsMax: 10_000,
+  /** kv: keys one map may hold, characters of a key, and characters of a value as JSON. */
+  keysMax: 10_000, keyCharsMax: 256, valueCharsMax: 4_096,
+});
+
+/** The participant that holds `account`, among `participants` (sorted): every node computes the same. */
+export function ownerOfAccount(account: string, participants: readonly NodeId[]): NodeId {
+  return participants[hashString(`account:${account}`) % participants.length]!;
+}
+
+export function accountNames(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `a${index + 1}`);
+}
+
+/**
+ * One participant's share of a transaction — bank: amounts added to its accounts (negative:
+ * debited), integers; kv: values written to its keys. The protocols themselves only lock the names.
+ */
 export type Changes = Record<string, unknown>;
 
 export interface Transfer { from: string; to: string; amount: number }
@@ -71,7 +94,7 @@ export class TransactionData {
   /**
    * A client operation at any node: bank reads are answered where the account lives, transfers
    * and every kv operation go to the coordinator (a kv get is answered from its committed map:
-   * see two-phase-commit/core.ts, onKeyValueClient, for why that read is linearizable).
+   * see core.ts, onClient, for why that read is linearizable).
    */
   planClient(op: ClientOp, isCoordinator: boolean, openTransactions: number): ClientPlan {
     const fail = (error: string, redirect?: NodeId): ClientPlan => ({ kind: 'reply', result: redirect === undefined ? { type: 'fail', error } : { type: 'fail', error, redirect } });
@@ -92,12 +115,12 @@ export class TransactionData {
     if (!isCoordinator) return fail(`${coordinator} coordinates transfers`, coordinator);
     const transfer = this.parseTransfer(op.value);
     if (typeof transfer === 'string') return fail(transfer);
-    if (openTransactions >= TWO_PHASE_COMMIT_LIMITS.openTransactionsMax) return fail('too many transactions in flight');
+    if (openTransactions >= TRANSACTION_DATA_LIMITS.openTransactionsMax) return fail('too many transactions in flight');
     return { kind: 'transaction', changes: this.transferChanges(transfer), transfer, write: null };
   }
 
   private planKeyValue(op: ClientOp, openTransactions: number): ClientPlan {
-    const { keyCharsMax, keysMax, valueCharsMax, openTransactionsMax } = TWO_PHASE_COMMIT_LIMITS;
+    const { keyCharsMax, keysMax, valueCharsMax, openTransactionsMax } = TRANSACTION_DATA_LIMITS;
     const fail = (error: string): ClientPlan => ({ kind: 'reply', result: { type: 'fail', error } });
     if (op.f !== 'put' && op.f !== 'get') return fail(`${this.setup.protocol} (kv) serves put and get, not '${op.f}'`);
     const key = op.key;
@@ -122,7 +145,7 @@ export class TransactionData {
     const { from, to, amount } = value;
     if (typeof from !== 'string' || !this.validAccount(from) || typeof to !== 'string' || !this.validAccount(to)) return `from and to are accounts a1…a${this.setup.accounts}`;
     if (from === to) return 'from and to must differ';
-    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0 || amount > TWO_PHASE_COMMIT_LIMITS.balanceMax) return 'amount is a positive integer';
+    if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0 || amount > TRANSACTION_DATA_LIMITS.balanceMax) return 'amount is a positive integer';
     return { from, to, amount };
   }
 
@@ -147,10 +170,12 @@ export class TransactionData {
   /** Why this participant votes no (a lock held by another transaction — no waiting —, money or room missing), or null. */
   refusal(tx: string, changes: Changes): string | null {
     for (const [name, change] of Object.entries(changes)) {
+      // bank: a locked account is always one this participant holds (only names that passed
+      // this check get locked), so whether the lock or the holding is checked first is the same.
       const holder = this.locks.get(name);
       if (holder !== undefined && holder !== tx) return `${name} is locked by ${holder}`;
       if (this.keyValue) {
-        if (!this.values.has(name) && this.values.size >= TWO_PHASE_COMMIT_LIMITS.keysMax) return `too-many-keys: ${this.setup.self} holds ${TWO_PHASE_COMMIT_LIMITS.keysMax}`;
+        if (!this.values.has(name) && this.values.size >= TRANSACTION_DATA_LIMITS.keysMax) return `too-many-keys: ${this.setup.self} holds ${TRANSACTION_DATA_LIMITS.keysMax}`;
         continue;
       }
       if (!this.balances.has(name)) return `${this.setup.self} does not hold ${name}`;
