@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolveScenario } from '../../src-main/scenario/scenario.ts';
 import { runScenario, type ScenarioReport } from '../../src-main/lab/run-scenario.ts';
+import { describeReport } from '../support/scenario-runs.ts';
 import { startRecorder } from '../../src-main/recorder/recorder-client.ts';
 import type { LostWrite } from '../../src-main/checkers/durability.ts';
 
@@ -25,10 +26,6 @@ before(async () => {
 after(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
-
-function describeReport(report: ScenarioReport): string {
-  return report.checks.map((check) => `${check.kind}: ${check.verdict} (expected ${check.expect}) ${check.summary}`).join('\n');
-}
 
 /** How many of the durability check's acknowledged writes are still in the final cart: its siblings. */
 function finalSiblings(report: ScenarioReport): number {

@@ -11,9 +11,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveScenario } from '../../src-main/scenario/scenario.ts';
-import { runScenario, type ScenarioReport } from '../../src-main/lab/run-scenario.ts';
-import { startRecorder } from '../../src-main/recorder/recorder-client.ts';
-import type { StoredEvent, TraceKind } from '../../src-node/contract/trace.ts';
+import { runScenario } from '../../src-main/lab/run-scenario.ts';
+import { describeReport, traceEvents, notesNamed } from '../support/scenario-runs.ts';
+import type { StoredEvent } from '../../src-node/contract/trace.ts';
 
 let dataRoot: string;
 
@@ -24,33 +24,6 @@ before(async () => {
 after(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
-
-function describeReport(report: ScenarioReport): string {
-  return report.checks.map((check) => `${check.kind}: ${check.verdict} (expected ${check.expect}) ${check.summary}`).join('\n');
-}
-
-/** Every event of the given kinds in a recorded trace, in arrival order. */
-async function traceEvents(tracePath: string, kinds: TraceKind[]): Promise<StoredEvent[]> {
-  const recorder = await startRecorder({ tracePath, mode: 'read' });
-  try {
-    const events: StoredEvent[] = [];
-    for (let afterId = 0; ;) {
-      const page = await recorder.query({ afterId, kinds, limit: 10_000 });
-      events.push(...page);
-      if (page.length < 10_000) return events;
-      afterId = page.at(-1)!.id;
-    }
-  } finally {
-    await recorder.close();
-  }
-}
-
-type Note = { node: string; labTimeMs: number; detail: Record<string, unknown> };
-
-function notesNamed(events: readonly StoredEvent[], name: string): Note[] {
-  return events.filter((event) => event.kind === 'state' && (event.detail as { name?: unknown } | undefined)?.name === name)
-    .map((event) => ({ node: event.node, labTimeMs: event.labTimeMs, detail: event.detail as Record<string, unknown> }));
-}
 
 /** The faults the lab applied, in order: what, to whom, when (lab time) and at whose request. */
 function faults(events: readonly StoredEvent[]): { kind: string; node: string | undefined; labTimeMs: number; by: string }[] {

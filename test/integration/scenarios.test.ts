@@ -8,7 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseScenario, resolveScenario, shippedScenarioNames } from '../../src-main/scenario/scenario.ts';
-import { runScenario, type ScenarioReport } from '../../src-main/lab/run-scenario.ts';
+import { runScenario } from '../../src-main/lab/run-scenario.ts';
+import { describeReport } from '../support/scenario-runs.ts';
 import { startRecorder } from '../../src-main/recorder/recorder-client.ts';
 import type { LostWrite } from '../../src-main/checkers/durability.ts';
 
@@ -21,10 +22,6 @@ before(async () => {
 after(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
-
-function describeReport(report: ScenarioReport): string {
-  return report.checks.map((check) => `${check.kind}: ${check.verdict} (expected ${check.expect}) ${check.summary}`).join('\n');
-}
 
 describe('scenario files', () => {
   test('every shipped scenario is valid', async () => {

@@ -10,7 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveScenario } from '../../src-main/scenario/scenario.ts';
-import { runScenario, type ScenarioReport } from '../../src-main/lab/run-scenario.ts';
+import { runScenario } from '../../src-main/lab/run-scenario.ts';
+import { describeReport } from '../support/scenario-runs.ts';
 
 let dataRoot: string;
 
@@ -21,10 +22,6 @@ before(async () => {
 after(async () => {
   await rm(dataRoot, { recursive: true, force: true });
 });
-
-function describeReport(report: ScenarioReport): string {
-  return report.checks.map((check) => `${check.kind}: ${check.verdict} (expected ${check.expect}) ${check.summary}`).join('\n');
-}
 
 describe('2pc on a real cluster', () => {
   test('2pc-commit: every check gets the verdict the scenario promises', { timeout: 90_000 }, async () => {
