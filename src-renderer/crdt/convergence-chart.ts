@@ -104,3 +104,24 @@ export function convergenceChart(measurements: readonly ConvergenceMeasurement[]
   for (let ms = 0; ms <= yMax + 1e-9; ms += yStep) yTicks.push({ y: y(ms), label: `${ms}` });
   return { plot, series, xTicks, yTicks };
 }
+
+const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isMs = (value: unknown): value is number | null => value === null || isCount(value);
+
+function isFigures(value: unknown): value is ConvergenceMeasurement['live'] {
+  if (typeof value !== 'object' || value === null) return false;
+  const figures = value as Record<string, unknown>;
+  return isCount(figures['runs']) && isCount(figures['censored']) && isMs(figures['p50Ms']) && isMs(figures['p99Ms'])
+    && Array.isArray(figures['timesMs']) && figures['timesMs'].every(isMs);
+}
+
+/** A convergence measurement read back from a trace has what the chart and its summary draw (a trace is a file from anywhere). */
+export function isConvergenceMeasurement(value: unknown): value is ConvergenceMeasurement {
+  if (typeof value !== 'object' || value === null) return false;
+  const measurement = value as Record<string, unknown>;
+  return ['nodes', 'fanout', 'intervalMs', 'lossPct', 'windowMs', 'atLabMs'].every((key) => isCount(measurement[key]))
+    && typeof measurement['type'] === 'string' && typeof measurement['mode'] === 'string'
+    && isFigures(measurement['live']) && isFigures(measurement['sim'])
+    && Array.isArray(measurement['keys']) && measurement['keys'].every((key) => typeof key === 'string')
+    && Array.isArray(measurement['caveats']) && measurement['caveats'].every((caveat) => typeof caveat === 'string');
+}

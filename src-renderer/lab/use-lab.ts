@@ -22,6 +22,7 @@ import { isStatusNote } from '../../src-node/contract/status-note.ts';
 import type { StoredEvent } from '../../src-node/contract/trace.ts';
 import type { ShellLabApi } from '../api/create-lab-api.ts';
 import { compareProcesses } from './process-order.ts';
+import { measurementQuery, measurementsIn, type MeasurementKind } from './recorded-measurements.ts';
 
 /** Events kept in memory; older ones fall off the front. */
 export const EVENTS_MAX = 100_000;
@@ -324,6 +325,11 @@ export function createLabStore(api: ShellLabApi) {
     /** Gossip convergence on this crdt-gossip run (its nodes, mode, fanout, interval and link loss as they are), beside the simulator's prediction. */
     measureConvergence(request: ConvergenceRequest): Promise<ConvergenceMeasurement | null> {
       return attempt('Measuring convergence', () => api.measureConvergence(request));
+    },
+    /** The measurements of `kind` recorded in the current run's trace, oldest first (empty if the lab could not say). */
+    async recordedMeasurements<T>(kind: MeasurementKind, isResult: (value: unknown) => value is T): Promise<T[]> {
+      const events = await attempt('Reading the recorded measurements', () => api.events(measurementQuery(kind)));
+      return events === null ? [] : measurementsIn(events, kind, isResult);
     },
     /** Shows a recorded trace instead of the cluster; a file that is not a trace changes nothing. */
     async openTrace(tracePath: string): Promise<boolean> {

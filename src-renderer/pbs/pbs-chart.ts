@@ -81,3 +81,24 @@ export function kStalenessChart(result: PbsMeasurement): BarChart {
   const yTicks = [0, 0.5, 1].map((p) => ({ y: y(p), label: percent(p) }));
   return { bars, yTicks, plot };
 }
+
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const allOf = (value: unknown, keys: readonly string[]): boolean => Array.isArray(value) && value.every((item) => isObject(item) && keys.every((key) => isNumber(item[key])));
+
+/**
+ * A PBS result read back from a trace (recorded-measurements.ts) has what the panel draws: its
+ * figures and both curves, the k-staleness rows and the caveats. A trace is a file from
+ * anywhere, so this is checked, not assumed.
+ */
+export function isPbsMeasurement(value: unknown): value is PbsMeasurement {
+  if (!isObject(value) || (value['mode'] !== 'sim' && value['mode'] !== 'live')) return false;
+  if (!['n', 'r', 'w', 'seed', 'targetPct'].every((key) => isNumber(value[key]))) return false;
+  const { predicted, measured, kStaleness, caveats } = value;
+  if (!isObject(predicted) || !isNumber(predicted['tVisibilityMs']) || !isNumber(predicted['pConsistentAtZero'])) return false;
+  if (!allOf(predicted['curve'], ['tMs', 'pConsistent']) || !allOf(predicted['atGrid'], ['tMs', 'pConsistent'])) return false;
+  if (!isObject(measured) || !(measured['tVisibilityMs'] === null || isNumber(measured['tVisibilityMs']))) return false;
+  if (!allOf(measured['curve'], ['tMs', 'pConsistent', 'low', 'high', 'trials', 'consistent'])) return false;
+  if (!isObject(kStaleness) || !isNumber(kStaleness['reads']) || !allOf(kStaleness['rows'], ['k', 'measured', 'low', 'high', 'bound'])) return false;
+  return Array.isArray(caveats) && caveats.every((caveat) => typeof caveat === 'string');
+}

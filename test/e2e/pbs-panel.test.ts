@@ -2,7 +2,8 @@
 // scenario on five Dynamo node processes, a measurement in the simulator from the panel (the
 // curve chart with its measured points and the k-staleness bars), a measurement on the live
 // nodes through LabApi (the real-process path: lab clients, the run's trace, its observed
-// legs), and a bad request refused with a sentence. Screenshots: test-results/e2e/pbs-*.png.
+// legs), the measurement read back from the run's trace after a reload, and a bad request
+// refused with a sentence. Screenshots: test-results/e2e/pbs-*.png.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -38,6 +39,18 @@ test('the PBS panel draws predicted and measured staleness of a Dynamo run', { t
     await page.locator('.pbs-panel').scrollIntoViewIfNeeded();
     await page.locator('.pbs-panel').screenshot({ path: path.join(SHOTS, 'pbs-01-panel.png') });
     await page.screenshot({ path: path.join(SHOTS, 'pbs-02-page.png'), fullPage: true });
+  });
+
+  await t.test('the measurement is in the run\'s trace: after a reload the panel shows it again', async () => {
+    const query = { nodes: ['lab' as const], kinds: ['log' as const], text: '"measurement":"pbs"' };
+    for (let attempt = 0; (await lab.events(query)).length === 0; attempt += 1) {
+      assert.ok(attempt < 100, 'the measurement reaches the trace');
+      await page.waitForTimeout(100);
+    }
+    await page.reload();
+    await page.locator('[data-field="pbs-curve"]').waitFor();
+    assert.match((await page.locator('[data-field="pbs-summary"]').textContent()) ?? '', /^\s*from this run's trace · simulator, seed \d+/);
+    assert.equal(await page.locator('[data-field="pbs-curve"] .measured-point').count(), 8);
   });
 
   await t.test('measuring on the live nodes uses the lab\'s clients and the run\'s trace; a bad request gets a sentence', async () => {
