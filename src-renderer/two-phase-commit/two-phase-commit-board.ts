@@ -59,6 +59,8 @@ export interface Wait {
 }
 
 export interface TwoPhaseCommitBoard {
+  /** Which commit protocol the nodes run (null before any status): the panel's title and words follow it. */
+  protocol: '2pc' | '3pc' | null;
   coordinator: { id: NodeId; state: ProcessState; current: boolean; log: LogLine[]; counter: number; commitRecords: string[] } | null;
   participants: ParticipantCard[];
   waits: Wait[];
@@ -93,7 +95,8 @@ export function buildTwoPhaseCommitBoard(nodes: readonly NodeView[], labTimeMs?:
   const participants = views.filter((entry) => entry.view.state !== 'coordinating').map(({ node, view }) => participantCard(node, view, nowOf(node, view), states));
   const waits = views.filter((entry) => entry.view.state !== 'coordinating').flatMap(({ node, view }) => waitsOf(node.id, view, nowOf(node, view), states));
   const total = participants.reduce((sum, card) => sum + card.total, 0);
-  return { coordinator, participants, waits, total, headline: headline(coordinator, participants, waits), missing };
+  const protocol = views[0]?.view.protocol ?? null;
+  return { protocol, coordinator, participants, waits, total, headline: headline(coordinator, participants, waits), missing };
 }
 
 function running(state: ProcessState): boolean {
@@ -169,4 +172,12 @@ function headline(coordinator: TwoPhaseCommitBoard['coordinator'], participants:
 export function duration(ms: number): string {
   const value = Math.max(0, ms);
   return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+
+/**
+ * A participant's phase as the protocol's own literature says it: a 3PC participant that voted
+ * yes and has no pre-commit yet is "uncertain" (Skeen), where 2PC calls it "prepared".
+ */
+export function phaseWord(phase: ParticipantCard['phase'], protocol: TwoPhaseCommitBoard['protocol']): string {
+  return protocol === '3pc' && phase === 'prepared' ? 'uncertain' : phase;
 }
