@@ -5,10 +5,11 @@
 
 import type { ConvergenceMeasurement } from '../../src-node/contract/gossip.ts';
 import type { PbsMeasurement } from '../../src-node/contract/pbs.ts';
+import type { RecordedMeasurementKind } from '../../src-node/contract/trace.ts';
 
 export interface MeasurementLog {
   message: string;
-  detail: Record<string, unknown>;
+  detail: { measurement: RecordedMeasurementKind; result: unknown };
 }
 
 const ms = (value: number | null): string => (value === null ? 'not reached' : `${Math.round(value)} ms`);

@@ -83,3 +83,10 @@ export interface RunMetadata {
   mode: 'real' | 'sim';
   config: unknown;
 }
+
+/**
+ * A measurement made from the UI on a live run is recorded as a `log` event of the lab whose
+ * detail carries `{measurement: kind, result}` (src-main/lab/measurement-log.ts writes it,
+ * src-renderer/lab/recorded-measurements.ts reads it back).
+ */
+export type RecordedMeasurementKind = 'pbs' | 'gossip-convergence';

@@ -3,9 +3,9 @@
 // was measured on a run after the page reloads, or in a recorded trace someone handed over.
 // A trace is a file from anywhere: a detail that does not have the shape is skipped, not shown.
 
-import type { StoredEvent } from '../../src-node/contract/trace.ts';
+import type { RecordedMeasurementKind as MeasurementKind, StoredEvent } from '../../src-node/contract/trace.ts';
 
-export type MeasurementKind = 'pbs' | 'gossip-convergence';
+export type { MeasurementKind };
 
 /** What the lab's event query is asked: the lab's log events that name the measurement. */
 export function measurementQuery(kind: MeasurementKind): { nodes: ['lab']; kinds: ['log']; text: string; limit: number } {

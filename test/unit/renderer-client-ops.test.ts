@@ -18,9 +18,10 @@ import { ownerOfAccount } from '../../src-node/protocols/two-phase-commit/core.t
 import { createRing, preferenceList } from '../../src-node/protocols/dynamo/ring.ts';
 import { protocolByName } from '../../src-node/protocols/registry.ts';
 import {
-  EMPTY_MEMORY, autoTargetLabel, clientOperations, describeOutcome, needsDescription, outcomeLine, remember, settingOf, withDefaults,
+  EMPTY_MEMORY, autoTargetLabel, clientOperations, needsDescription, remember, settingOf, withDefaults,
   type ClientMemory, type ClientOperation, type ClientSetting, type FieldValues,
 } from '../../src-renderer/client/client-ops.ts';
+import { describeOutcome, outcomeLine } from '../../src-renderer/client/client-replies.ts';
 import { CoreCluster } from '../support/core-cluster.ts';
 
 const PERSON = 'c99';
